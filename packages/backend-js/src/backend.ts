@@ -1,0 +1,256 @@
+/**
+ * `JsBackend`: the reference implementation of core's `Backend` interface. Every method runs
+ * at once, synchronously, on typed arrays in host memory; the kernels live in the sibling
+ * files and this class only allocates results and unwraps buffers.
+ */
+import type {
+  Backend,
+  BackendBuffer,
+  BackendFeature,
+  BinaryOp,
+  CellBackwardArgs,
+  CellBackwardResult,
+  CellForwardArgs,
+  CellForwardResult,
+  CellKind,
+  CrossEntropyArgs,
+  DType,
+  FloatArray,
+  GemmOptions,
+  OptimizerUpdate,
+  SequenceBackwardArgs,
+  SequenceBackwardResult,
+  SequenceForwardArgs,
+  SequenceForwardResult,
+  UnaryOp,
+} from '@recur/core';
+import { GATE_COUNT } from '@recur/core';
+import { type ArrayMaker, JsBuffer, arrayMaker, dataOf } from './buffer.js';
+import { SAVED_BLOCKS, cellBackwardRow, cellForwardRow } from './cells.js';
+import * as dense from './dense.js';
+import { softmaxCrossEntropy } from './loss.js';
+import * as movement from './movement.js';
+import { optimizerStep } from './optimizers.js';
+import { type SequenceArrays, sequenceBackward, sequenceForward } from './sequence.js';
+import { sizeOf } from './strided.js';
+
+export interface JsBackendOptions {
+  /** Element type of every buffer (default float32). */
+  dtype?: DType;
+}
+
+const optional = (buffer: BackendBuffer | undefined) => (buffer ? dataOf(buffer) : undefined);
+
+export class JsBackend implements Backend {
+  readonly name = 'js';
+  readonly dtype: DType;
+  readonly description: string;
+  private readonly make: ArrayMaker;
+
+  constructor(options: JsBackendOptions = {}) {
+    this.dtype = options.dtype ?? 'float32';
+    this.description = `pure TypeScript reference (${this.dtype})`;
+    this.make = arrayMaker(this.dtype);
+  }
+
+  supports(feature: BackendFeature): boolean {
+    return feature === 'float64' || feature === 'fusedSequence';
+  }
+
+  /** A new zero-filled buffer of `length` elements, and its array for the kernel to write. */
+  private allocate(length: number): [JsBuffer, FloatArray] {
+    const array = this.make(length);
+    return [new JsBuffer(array), array];
+  }
+
+  private wrap(array: FloatArray): JsBuffer {
+    return new JsBuffer(array);
+  }
+
+  // --- memory -------------------------------------------------------------------------------
+
+  upload(data: ArrayLike<number>): BackendBuffer {
+    const [buffer, array] = this.allocate(data.length);
+    for (let i = 0; i < data.length; i++) array[i] = data[i];
+    return buffer;
+  }
+
+  fill(length: number, value: number): BackendBuffer {
+    const [buffer, array] = this.allocate(length);
+    array.fill(value);
+    return buffer;
+  }
+
+  async read(buffer: BackendBuffer): Promise<FloatArray> {
+    return dataOf(buffer).slice();
+  }
+
+  dispose(buffer: BackendBuffer): void {
+    if (buffer instanceof JsBuffer) buffer.dispose();
+  }
+
+  /** Every call has already run: there is no queue. */
+  async sync(): Promise<void> {}
+
+  /** Nothing to release: buffers are garbage-collected arrays. */
+  destroy(): void {}
+
+  // --- dense math ---------------------------------------------------------------------------
+
+  gemm(a: BackendBuffer, b: BackendBuffer, options: GemmOptions, out?: BackendBuffer): BackendBuffer {
+    const [buffer, c] = out ? [out, dataOf(out)] : this.allocate(options.m * options.n);
+    dense.gemm(dataOf(a), dataOf(b), c, options, out !== undefined);
+    return buffer;
+  }
+
+  unary(op: UnaryOp, x: BackendBuffer, param?: number, param2?: number, out?: BackendBuffer): BackendBuffer {
+    const [buffer, y] = out ? [out, dataOf(out)] : this.allocate(x.length);
+    dense.unary(op, dataOf(x), y, param, param2);
+    return buffer;
+  }
+
+  binary(
+    op: BinaryOp,
+    a: BackendBuffer,
+    aStrides: readonly number[],
+    b: BackendBuffer,
+    bStrides: readonly number[],
+    outShape: readonly number[],
+  ): BackendBuffer {
+    const [buffer, out] = this.allocate(sizeOf(outShape));
+    dense.binary(op, dataOf(a), aStrides, dataOf(b), bStrides, outShape, out);
+    return buffer;
+  }
+
+  sumTo(x: BackendBuffer, inShape: readonly number[], outShape: readonly number[]): BackendBuffer {
+    const [buffer, out] = this.allocate(sizeOf(outShape));
+    dense.sumTo(dataOf(x), inShape, outShape, out);
+    return buffer;
+  }
+
+  sumOfSquares(buffers: readonly BackendBuffer[]): BackendBuffer {
+    return this.upload([dense.sumOfSquares(buffers.map(dataOf))]);
+  }
+
+  // --- data movement ------------------------------------------------------------------------
+
+  permute(x: BackendBuffer, shape: readonly number[], perm: readonly number[]): BackendBuffer {
+    const [buffer, out] = this.allocate(x.length);
+    movement.permute(dataOf(x), shape, perm, out);
+    return buffer;
+  }
+
+  concat(xs: readonly BackendBuffer[], shapes: readonly (readonly number[])[], axis: number): BackendBuffer {
+    const [buffer, out] = this.allocate(xs.reduce((total, x) => total + x.length, 0));
+    movement.concat(xs.map(dataOf), shapes, axis, out);
+    return buffer;
+  }
+
+  slice(x: BackendBuffer, shape: readonly number[], axis: number, start: number, length: number): BackendBuffer {
+    const [buffer, out] = this.allocate(sizeOf(shape.map((d, i) => (i === axis ? length : d))));
+    movement.slice(dataOf(x), shape, axis, start, length, out);
+    return buffer;
+  }
+
+  gatherRows(x: BackendBuffer, width: number, index: Int32Array): BackendBuffer {
+    const [buffer, out] = this.allocate(index.length * width);
+    movement.gatherRows(dataOf(x), width, index, out);
+    return buffer;
+  }
+
+  scatterAddRows(g: BackendBuffer, width: number, index: Int32Array, rows: number): BackendBuffer {
+    const [buffer, out] = this.allocate(rows * width);
+    movement.scatterAddRows(dataOf(g), width, index, out);
+    return buffer;
+  }
+
+  // --- fused kernels ------------------------------------------------------------------------
+
+  cellForward(kind: CellKind, args: CellForwardArgs): CellForwardResult {
+    const { batch, hidden } = args;
+    const [h, hOut] = this.allocate(batch * hidden);
+    const [c, cOut] = kind === 'lstm' ? this.allocate(batch * hidden) : [undefined, undefined];
+    const [saved, savedArray] = this.allocate(batch * SAVED_BLOCKS[kind] * hidden);
+    const arrays = {
+      gx: dataOf(args.gx),
+      gh: dataOf(args.gh),
+      h: dataOf(args.h),
+      // A missing LSTM cell state reads as zeros.
+      c: kind === 'lstm' ? (optional(args.c) ?? this.make(batch * hidden)) : undefined,
+      hOut,
+      cOut,
+      saved: savedArray,
+    };
+    for (let row = 0; row < batch; row++) cellForwardRow(kind, hidden, arrays, row);
+    return c ? { h, c, saved } : { h, saved };
+  }
+
+  cellBackward(kind: CellKind, args: CellBackwardArgs): CellBackwardResult {
+    const { batch, hidden } = args;
+    const width = GATE_COUNT[kind] * hidden;
+    const [dgx, dgxArray] = this.allocate(batch * width);
+    const [dgh, dghArray] = this.allocate(batch * width);
+    const [dh, dhPrev] = this.allocate(batch * hidden);
+    const [dc, dcPrev] = kind === 'lstm' ? this.allocate(batch * hidden) : [undefined, undefined];
+    const arrays = {
+      saved: dataOf(args.saved),
+      h: dataOf(args.h),
+      c: kind === 'lstm' ? (optional(args.c) ?? this.make(batch * hidden)) : undefined,
+      dh: dataOf(args.dh),
+      dc: optional(args.dc),
+      dgx: dgxArray,
+      dgh: dghArray,
+      dhPrev,
+      dcPrev,
+    };
+    for (let row = 0; row < batch; row++) cellBackwardRow(kind, hidden, arrays, row);
+    return dc ? { dgx, dgh, dh, dc } : { dgx, dgh, dh };
+  }
+
+  softmaxCrossEntropy(args: CrossEntropyArgs): { loss: BackendBuffer; dLogits: BackendBuffer } {
+    const [dLogits, dLogitsArray] = this.allocate(args.rows * args.classes);
+    const loss = softmaxCrossEntropy({ ...args, logits: dataOf(args.logits), dLogits: dLogitsArray });
+    return { loss: this.upload([loss]), dLogits };
+  }
+
+  optimizerStep(update: OptimizerUpdate, param: BackendBuffer, grad: BackendBuffer, state: readonly BackendBuffer[]): void {
+    optimizerStep(update, dataOf(param), dataOf(grad), state.map(dataOf));
+  }
+
+  // --- fused sequence -----------------------------------------------------------------------
+
+  private sequenceArrays(args: SequenceForwardArgs): SequenceArrays {
+    return {
+      ...args,
+      x: dataOf(args.x),
+      wIh: dataOf(args.wIh),
+      wHh: dataOf(args.wHh),
+      bIh: optional(args.bIh),
+      bHh: optional(args.bHh),
+      h0: dataOf(args.h0),
+      c0: optional(args.c0),
+    };
+  }
+
+  sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
+    const result = sequenceForward(this.sequenceArrays(args), this.make);
+    const forward: SequenceForwardResult = { output: this.wrap(result.output), hN: this.wrap(result.hN), saved: this.wrap(result.saved) };
+    if (result.cN) forward.cN = this.wrap(result.cN);
+    return forward;
+  }
+
+  sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {
+    const grads = { dOutput: dataOf(args.dOutput), dhN: dataOf(args.dhN), dcN: optional(args.dcN) };
+    const result = sequenceBackward(this.sequenceArrays(args), dataOf(args.saved), grads, this.make);
+    const backward: SequenceBackwardResult = {
+      dx: this.wrap(result.dx),
+      dWIh: this.wrap(result.dWIh),
+      dWHh: this.wrap(result.dWHh),
+      dh0: this.wrap(result.dh0),
+    };
+    if (result.dBIh) backward.dBIh = this.wrap(result.dBIh);
+    if (result.dBHh) backward.dBHh = this.wrap(result.dBHh);
+    if (result.dc0) backward.dc0 = this.wrap(result.dc0);
+    return backward;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * @recur/backend-js: the pure TypeScript reference backend.
+ *
+ * Importing this module registers it as `'js'` (priority 0, below every faster backend) and,
+ * when no default backend is set yet, makes a float32 instance the default.
+ */
+import { hasDefaultBackend, registerBackend, setDefaultBackend } from '@recur/core';
+import { JsBackend, type JsBackendOptions } from './backend.js';
+
+export { JsBackend } from './backend.js';
+export type { JsBackendOptions } from './backend.js';
+export { JsBuffer } from './buffer.js';
+
+/** A new JS backend; `dtype` defaults to float32 (use float64 for gradient checks). */
+export function createJsBackend(options: JsBackendOptions = {}): JsBackend {
+  return new JsBackend(options);
+}
+
+registerBackend('js', (options) => new JsBackend(options), 0);
+if (!hasDefaultBackend()) setDefaultBackend(new JsBackend());

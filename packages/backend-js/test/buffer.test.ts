@@ -1,0 +1,57 @@
+import { createBackend, getDefaultBackend, hasDefaultBackend, listBackends } from '@recur/core';
+import { describe, expect, it } from 'vitest';
+import { JsBackend, type JsBuffer, createJsBackend } from '../src/index.js';
+
+describe('JsBackend: registration and identity', () => {
+  it('registers as "js" and sets a float32 default on import', async () => {
+    expect(listBackends()).toContain('js');
+    expect(hasDefaultBackend()).toBe(true);
+    expect(getDefaultBackend().name).toBe('js');
+    const b = await createBackend('js', { dtype: 'float64' });
+    expect(b).toBeInstanceOf(JsBackend);
+    expect(b.dtype).toBe('float64');
+    expect(b.description).toBe('pure TypeScript reference (float64)');
+  });
+
+  it('defaults to float32 and supports float64 and fusedSequence', () => {
+    const b = createJsBackend();
+    expect(b.dtype).toBe('float32');
+    expect(b.description).toBe('pure TypeScript reference (float32)');
+    expect(b.supports('float64')).toBe(true);
+    expect(b.supports('fusedSequence')).toBe(true);
+    expect(typeof b.sequenceForward).toBe('function');
+  });
+});
+
+describe('JsBackend: memory', () => {
+  it('uploads, fills and reads copies', async () => {
+    const b = createJsBackend({ dtype: 'float64' });
+    const x = b.upload([1, 2.5, -3]);
+    expect(x.length).toBe(3);
+    const first = await b.read(x);
+    expect(first).toBeInstanceOf(Float64Array);
+    expect(Array.from(first)).toEqual([1, 2.5, -3]);
+    first[0] = 99; // a copy: the buffer is unchanged
+    expect(Array.from(await b.read(x))).toEqual([1, 2.5, -3]);
+    expect(Array.from(await b.read(b.fill(4, 7)))).toEqual([7, 7, 7, 7]);
+    await b.sync();
+  });
+
+  it('rounds to float32 in a float32 backend', async () => {
+    const b = createJsBackend();
+    const out = await b.read(b.upload([0.1]));
+    expect(out).toBeInstanceOf(Float32Array);
+    expect(out[0]).toBe(Math.fround(0.1));
+  });
+
+  it('dispose is idempotent and a disposed buffer throws a clear error', async () => {
+    const b = createJsBackend();
+    const x = b.upload([1, 2]);
+    b.dispose(x);
+    b.dispose(x);
+    expect(x.length).toBe(2);
+    expect((x as JsBuffer).disposed).toBe(true);
+    await expect(b.read(x)).rejects.toThrow(/disposed/);
+    expect(() => b.unary('neg', x)).toThrow(/disposed/);
+  });
+});

@@ -1,0 +1,201 @@
+import type { Backend, BackendBuffer } from './backend.js';
+import { RecurError, ShapeError, describeShape } from './errors.js';
+import { type Shape, sameShape, stridesOf } from './shape.js';
+import { keep, tidy } from './scope.js';
+import { type GradNode, Tensor } from './tensor.js';
+
+let gradEnabled = true;
+
+/** Whether operations are currently recorded for `backward()`. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording operations (inference, optimizer updates, evaluation). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+export type BackwardFn = (gradOutputs: readonly (Tensor | null)[], needsInputGrad: readonly boolean[]) => (Tensor | null)[];
+
+/**
+ * Wraps the buffers an operation produced as tensors and, when recording and any input needs a
+ * gradient, links them to a graph node whose `backward` computes the inputs' gradients.
+ */
+export function recordOp(
+  name: string,
+  backend: Backend,
+  inputs: readonly (Tensor | null)[],
+  outputs: readonly (readonly [BackendBuffer, Shape])[],
+  backward: BackwardFn,
+): Tensor[] {
+  const needsInputGrad = inputs.map((t) => !!t?.requiresGrad);
+  let node: GradNode | null = null;
+  if (gradEnabled && needsInputGrad.some(Boolean)) {
+    node = {
+      name,
+      inputs: inputs.map((t, i) => (needsInputGrad[i] ? t : null)),
+      outputCount: outputs.length,
+      backward: (gradOutputs) => backward(gradOutputs, needsInputGrad),
+    };
+  }
+  return outputs.map(([buffer, shape], i) => Tensor.fromBuffer(backend, buffer, shape, { gradFn: node, outputIndex: i }));
+}
+
+/** A recorded reshape over the same storage: no copy forward or backward. */
+export function recordView(x: Tensor, shape: Shape): Tensor {
+  if (!(gradEnabled && x.requiresGrad)) return x.view(shape);
+  const node: GradNode = { name: 'reshape', inputs: [x], outputCount: 1, backward: ([g]) => [g ? g.view(x.shape) : null] };
+  return x.view(shape, { gradFn: node });
+}
+
+/** Reverse topological order of the nodes reachable from `root` (outputs before inputs). */
+function reverseTopologicalOrder(root: GradNode): GradNode[] {
+  const order: GradNode[] = [];
+  const visited = new Set<GradNode>();
+  const stack: [GradNode, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [node, next] = top;
+    if (next < node.inputs.length) {
+      top[1]++;
+      const child = node.inputs[next]?.gradFn;
+      if (child && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Reference counts of the gradient tensors in flight, so each is disposed as soon as no
+ * pending slot holds it, unless it became some leaf's `.grad` or came from the caller.
+ */
+class GradientPool {
+  private counts = new Map<Tensor, number>();
+  constructor(private readonly external: ReadonlySet<Tensor>) {}
+
+  hold(t: Tensor): void {
+    this.counts.set(t, (this.counts.get(t) ?? 0) + 1);
+  }
+  release(t: Tensor): void {
+    const n = (this.counts.get(t) ?? 0) - 1;
+    if (n > 0) {
+      this.counts.set(t, n);
+      return;
+    }
+    this.counts.delete(t);
+    if (!this.external.has(t)) t.dispose();
+  }
+  /** Whether `t` is held exactly once (so ownership can move to a leaf without a copy). */
+  heldOnce(t: Tensor): boolean {
+    return this.counts.get(t) === 1 && !this.external.has(t);
+  }
+  /** Stops counting `t` without disposing it. */
+  forget(t: Tensor): void {
+    this.counts.delete(t);
+  }
+}
+
+function addGradients(a: Tensor, b: Tensor): Tensor {
+  const strides = stridesOf(a.shape);
+  return Tensor.fromBuffer(a.backend, a.backend.binary('add', a.buffer, strides, b.buffer, strides, a.shape), a.shape);
+}
+
+function accumulateIntoLeaf(leaf: Tensor, g: Tensor, pool: GradientPool): void {
+  if (leaf.grad === null) {
+    if (pool.heldOnce(g)) {
+      pool.forget(g);
+      leaf.grad = keep(g);
+    } else {
+      leaf.grad = keep(Tensor.fromBuffer(g.backend, g.backend.unary('copy', g.buffer), g.shape));
+      pool.release(g);
+    }
+    return;
+  }
+  const sum = keep(addGradients(leaf.grad, g));
+  leaf.grad.dispose();
+  leaf.grad = sum;
+  pool.release(g);
+}
+
+/**
+ * Back-propagates from `root`, accumulating into the `.grad` of every leaf tensor that
+ * requires a gradient. `seed` defaults to 1 for a one-element root.
+ */
+export function backward(root: Tensor, seed?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new RecurError(`backward(): ${root} does not require a gradient; create inputs with { requiresGrad: true } or use parameters`);
+  }
+  if (seed && !sameShape(seed.shape, root.shape)) {
+    throw new ShapeError(`backward(grad): grad must have the root's shape ${describeShape(root.shape)}, received ${describeShape(seed.shape)}`);
+  }
+  if (!seed && root.size !== 1) {
+    throw new ShapeError(`backward(): the root must hold one element (a loss), received ${describeShape(root.shape)}; pass a gradient of that shape instead`);
+  }
+  noGrad(() => {
+    const start = seed ?? Tensor.fromBuffer(root.backend, root.backend.fill(root.size, 1), root.shape);
+    const pool = new GradientPool(new Set(seed ? [seed] : []));
+    pool.hold(start);
+    if (root.gradFn === null) {
+      accumulateIntoLeaf(root, start, pool);
+      return;
+    }
+    const slots = new Map<GradNode, (Tensor | null)[]>();
+    const slotsOf = (node: GradNode) => {
+      let s = slots.get(node);
+      if (!s) {
+        s = new Array<Tensor | null>(node.outputCount).fill(null);
+        slots.set(node, s);
+      }
+      return s;
+    };
+    slotsOf(root.gradFn)[root.outputIndex] = start;
+
+    for (const node of reverseTopologicalOrder(root.gradFn)) {
+      const gradOutputs = slots.get(node);
+      slots.delete(node);
+      if (!gradOutputs || gradOutputs.every((g) => g === null)) continue;
+      // tidy frees the temporaries a backward function creates; the gradients escape.
+      const gradInputs = tidy(() => node.backward(gradOutputs));
+      for (const g of gradInputs) if (g) pool.hold(g);
+      for (const g of gradOutputs) if (g) pool.release(g);
+      node.inputs.forEach((input, i) => {
+        const g = gradInputs[i];
+        if (!input || !g) {
+          if (g) pool.release(g);
+          return;
+        }
+        if (!sameShape(g.shape, input.shape)) {
+          throw new ShapeError(`internal: ${node.name} produced a gradient of shape ${describeShape(g.shape)} for an input of shape ${describeShape(input.shape)}`);
+        }
+        if (input.gradFn === null) {
+          accumulateIntoLeaf(input, g, pool);
+          return;
+        }
+        const inputSlots = slotsOf(input.gradFn);
+        const existing = inputSlots[input.outputIndex];
+        if (existing) {
+          inputSlots[input.outputIndex] = addGradients(existing, g);
+          pool.hold(inputSlots[input.outputIndex] as Tensor);
+          pool.release(existing);
+          pool.release(g);
+        } else {
+          inputSlots[input.outputIndex] = g;
+        }
+      });
+    }
+  });
+}

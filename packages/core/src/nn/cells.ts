@@ -1,0 +1,155 @@
+import { type CellKind, GATE_COUNT } from '../backend.js';
+import { ValueRangeError } from '../errors.js';
+import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
+import { cellStep } from '../ops/cell.js';
+import { linear } from '../ops/matmul.js';
+import type { Parameter, Tensor } from '../tensor.js';
+import { Module, type ModuleOptions } from './module.js';
+
+/**
+ * A recurrent cell, `state[t] = CELL(state[t-1], x[t])`. Anything implementing this gets
+ * sequence unrolling, variable lengths, stacking, bidirectionality, residual stacking and BPTT
+ * from `RecurrentLayer`. Parameters registered on the cell (a `Module`) appear in the layer as
+ * `<name>_l<layer>[_reverse]`.
+ */
+export interface Cell extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** Number of state tensors, each `[batch, hiddenSize]`; `state[0]` is the output `h`. */
+  readonly stateSize: number;
+  /**
+   * Optional work done once on the whole time-major input `[T, B, inputSize]` before the loop
+   * (e.g. the input projection of all steps as one GEMM). Its result's slices along axis 0 are
+   * what `step` receives as `xt`.
+   */
+  prepareInput?(x: Tensor): Tensor;
+  /** One step: `xt` is `[B, inputSize]` (or a slice of `prepareInput`'s result). */
+  step(xt: Tensor, state: readonly Tensor[]): Tensor[];
+  /**
+   * Set when the cell is exactly a fused backend cell with PyTorch's parameters, which lets a
+   * backend that supports `'fusedSequence'` run the whole layer in one call.
+   */
+  readonly fused?: FusedCellWeights;
+}
+
+export interface FusedCellWeights {
+  kind: CellKind;
+  weightIh: Parameter;
+  weightHh: Parameter;
+  biasIh: Parameter | null;
+  biasHh: Parameter | null;
+}
+
+export interface CellOptions extends ModuleOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Default true. */
+  bias?: boolean;
+}
+
+export function assertPositiveInteger(value: number, argument: string): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ValueRangeError(`${argument} must be a positive integer, received ${value}`);
+  }
+}
+
+/**
+ * The cells that map onto a backend's fused kernels: Elman (tanh, relu), LSTM, GRU and UGRNN,
+ * with PyTorch's parameters `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih`, `bias_hh`
+ * and PyTorch's default initialisation U(−1/√H, 1/√H) in that order.
+ */
+export class FusedCell extends Module implements Cell {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly stateSize: number;
+  readonly fused: FusedCellWeights;
+
+  constructor(
+    readonly kind: CellKind,
+    options: CellOptions,
+  ) {
+    super(options);
+    assertPositiveInteger(options.inputSize, 'inputSize');
+    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
+    this.inputSize = options.inputSize;
+    this.hiddenSize = options.hiddenSize;
+    this.stateSize = kind === 'lstm' ? 2 : 1;
+    const rows = GATE_COUNT[kind] * this.hiddenSize;
+    const bound = 1 / Math.sqrt(this.hiddenSize);
+    const init = (n: number) => this.random.uniformArray(n, -bound, bound);
+    const weightIh = this.addParameter('weight_ih', init(rows * this.inputSize), [rows, this.inputSize]);
+    const weightHh = this.addParameter('weight_hh', init(rows * this.hiddenSize), [rows, this.hiddenSize]);
+    const withBias = options.bias ?? true;
+    const biasIh = withBias ? this.addParameter('bias_ih', init(rows), [rows]) : null;
+    const biasHh = withBias ? this.addParameter('bias_hh', init(rows), [rows]) : null;
+    this.fused = { kind, weightIh, weightHh, biasIh, biasHh };
+  }
+
+  prepareInput(x: Tensor): Tensor {
+    return linear(x, this.fused.weightIh, this.fused.biasIh);
+  }
+
+  step(gx: Tensor, state: readonly Tensor[]): Tensor[] {
+    const gh = linear(state[0], this.fused.weightHh, this.fused.biasHh);
+    return cellStep(this.kind, gx, gh, state[0], state[1]);
+  }
+}
+
+export interface LeakyCellOptions extends CellOptions {
+  /** `tanh` (default) or `relu`. */
+  nonlinearity?: 'tanh' | 'relu';
+  /** Initial time constant τ ≥ 1: one number for every unit, or one per unit. Default 1. */
+  tau?: number | ArrayLike<number>;
+  /** Train τ (a parameter `tau`) instead of keeping it fixed (a buffer `tau`). Default false. */
+  learnTau?: boolean;
+}
+
+/**
+ * Leaky-integrator Elman cell: `h' = (1 − 1/τ) ⊙ h + (1/τ) ⊙ act(W_ih x + b_ih + W_hh h + b_hh)`
+ * with a per-unit time constant τ (τ = 1 is the Elman cell). Built from core's differentiable
+ * ops, so it also shows how a user-defined cell is written.
+ */
+export class LeakyCell extends Module implements Cell {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly stateSize = 1;
+  readonly weightIh: Parameter;
+  readonly weightHh: Parameter;
+  readonly biasIh: Parameter | null;
+  readonly biasHh: Parameter | null;
+  readonly tau: Parameter;
+  private readonly activation: (x: Tensor) => Tensor;
+
+  constructor(options: LeakyCellOptions) {
+    super(options);
+    assertPositiveInteger(options.inputSize, 'inputSize');
+    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
+    this.inputSize = options.inputSize;
+    this.hiddenSize = options.hiddenSize;
+    const H = this.hiddenSize;
+    const bound = 1 / Math.sqrt(H);
+    const init = (n: number) => this.random.uniformArray(n, -bound, bound);
+    this.weightIh = this.addParameter('weight_ih', init(H * this.inputSize), [H, this.inputSize]);
+    this.weightHh = this.addParameter('weight_hh', init(H * H), [H, H]);
+    const withBias = options.bias ?? true;
+    this.biasIh = withBias ? this.addParameter('bias_ih', init(H), [H]) : null;
+    this.biasHh = withBias ? this.addParameter('bias_hh', init(H), [H]) : null;
+    const tau = typeof options.tau === 'number' || options.tau === undefined ? new Array<number>(H).fill(options.tau ?? 1) : Array.from(options.tau);
+    if (tau.length !== H || tau.some((t) => !(t >= 1))) {
+      throw new ValueRangeError(`LeakyCell: tau must be a number ≥ 1 or ${H} numbers ≥ 1, received ${JSON.stringify(options.tau)}`);
+    }
+    this.tau = options.learnTau ? this.addParameter('tau', tau, [H]) : this.addBuffer('tau', tau, [H]);
+    this.activation = (options.nonlinearity ?? 'tanh') === 'relu' ? relu : tanh;
+  }
+
+  prepareInput(x: Tensor): Tensor {
+    return linear(x, this.weightIh, this.biasIh);
+  }
+
+  step(gx: Tensor, state: readonly Tensor[]): Tensor[] {
+    const h = state[0];
+    const candidate = this.activation(add(gx, linear(h, this.weightHh, this.biasHh)));
+    // h + (1/τ)(candidate − h) is the leaky update with one multiply.
+    return [add(h, mul(reciprocal(this.tau), sub(candidate, h)))];
+  }
+}

@@ -1,0 +1,43 @@
+import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
+import { gatherRows } from '../ops/shape-ops.js';
+import { reshape } from '../ops/shape-ops.js';
+import { type Shape, assertValidShape, sizeOf } from '../shape.js';
+import type { Parameter, Tensor } from '../tensor.js';
+import { assertPositiveInteger } from './cells.js';
+import { Module, type ModuleOptions } from './module.js';
+
+export interface EmbeddingOptions extends ModuleOptions {
+  numEmbeddings: number;
+  embeddingDim: number;
+}
+
+/** A lookup table `weight [numEmbeddings, embeddingDim]`, initialised N(0, 1) like PyTorch. */
+export class Embedding extends Module {
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  readonly weight: Parameter;
+
+  constructor(options: EmbeddingOptions) {
+    super(options);
+    assertPositiveInteger(options.numEmbeddings, 'numEmbeddings');
+    assertPositiveInteger(options.embeddingDim, 'embeddingDim');
+    this.numEmbeddings = options.numEmbeddings;
+    this.embeddingDim = options.embeddingDim;
+    this.weight = this.addParameter('weight', this.random.normalArray(this.numEmbeddings * this.embeddingDim), [this.numEmbeddings, this.embeddingDim]);
+  }
+
+  /** Looks up token ids (flat, row-major over `shape`); returns `[...shape, embeddingDim]`. */
+  forward(ids: ArrayLike<number>, shape: Shape = [ids.length]): Tensor {
+    assertValidShape(shape, 'shape');
+    if (sizeOf(shape) !== ids.length) throw new ShapeError(`Embedding: ids has ${ids.length} entries but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
+    const index = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= this.numEmbeddings) {
+        throw new ValueRangeError(`Embedding: ids[${i}] = ${id} is out of range [0, ${this.numEmbeddings})`);
+      }
+      index[i] = id;
+    }
+    return reshape(gatherRows(this.weight, index), [...shape, this.embeddingDim]);
+  }
+}

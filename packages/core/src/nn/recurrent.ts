@@ -1,0 +1,236 @@
+import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
+import { add, mul } from '../ops/elementwise.js';
+import { fusedSequence } from '../ops/sequence.js';
+import { concat, gatherRows, permute, reshape, stack, unstack } from '../ops/shape-ops.js';
+import { Tensor, commonBackend } from '../tensor.js';
+import type { Backend } from '../backend.js';
+import type { Random } from '../random.js';
+import { type Cell, assertPositiveInteger } from './cells.js';
+import { dropoutMask } from './dropout.js';
+import { Module, type ModuleOptions } from './module.js';
+
+export interface CellFactoryArgs {
+  inputSize: number;
+  hiddenSize: number;
+  /** 0-based layer index and direction (0 forward, 1 reverse), for cells that vary by position. */
+  layer: number;
+  direction: number;
+  backend: Backend;
+  random: Random;
+}
+
+export interface RecurrentLayerOptions extends ModuleOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Default 1. */
+  numLayers?: number;
+  /** Default false. */
+  bidirectional?: boolean;
+  /** Input and output are `[B, T, ·]` instead of `[T, B, ·]` (never the states). Default false. */
+  batchFirst?: boolean;
+  /** Inverted-dropout probability on every layer's output but the last, in training. Default 0. */
+  dropout?: number;
+  /**
+   * Add each layer's input to its output for layers k ≥ 1 (where both are `D·H` wide): residual
+   * stacking. Default false.
+   */
+  residual?: boolean;
+  /** Makes the cell of one layer and direction. */
+  cell: (args: CellFactoryArgs) => Cell;
+}
+
+export interface RecurrentForwardOptions {
+  /** Initial hidden state `[numLayers·D, B, H]`; zeros when omitted. */
+  h0?: Tensor;
+  /** Initial cell state (cells with two state tensors, e.g. LSTM); zeros when omitted. */
+  c0?: Tensor;
+  /** Initial states for every state slot of a custom cell (overrides h0/c0). */
+  state?: Tensor[];
+  /** Per-sequence lengths in [1, T] (PyTorch packed-sequence semantics). */
+  lengths?: ArrayLike<number>;
+}
+
+export interface RecurrentOutput {
+  /** `[T, B, D·H]` (or `[B, T, D·H]` with batchFirst); zero past each sequence's length. */
+  output: Tensor;
+  /** Final hidden state `[numLayers·D, B, H]`, index `layer·D + direction`. */
+  hN: Tensor;
+  /** Final cell state, for cells with a second state tensor. */
+  cN?: Tensor;
+  /** Final value of every state slot, each `[numLayers·D, B, H]`. */
+  state: Tensor[];
+}
+
+/**
+ * A stack of recurrent layers over any `Cell`: sequence unrolling, variable lengths,
+ * bidirectionality, residual stacking and inter-layer dropout. `RNN`, `LSTM`, `GRU`, `UGRNN`
+ * and `LeakyRNN` are this class with a built-in cell; pass your own `cell` factory for others.
+ */
+export class RecurrentLayer extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly residual: boolean;
+  /** `cells[layer][direction]`. */
+  readonly cells: Cell[][];
+
+  constructor(options: RecurrentLayerOptions) {
+    super(options);
+    assertPositiveInteger(options.inputSize, 'inputSize');
+    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
+    assertPositiveInteger(options.numLayers ?? 1, 'numLayers');
+    const dropout = options.dropout ?? 0;
+    if (!(dropout >= 0 && dropout < 1)) throw new ValueRangeError(`dropout must be in [0, 1), received ${dropout}`);
+    this.inputSize = options.inputSize;
+    this.hiddenSize = options.hiddenSize;
+    this.numLayers = options.numLayers ?? 1;
+    this.bidirectional = options.bidirectional ?? false;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = dropout;
+    this.residual = options.residual ?? false;
+    const directions = this.bidirectional ? 2 : 1;
+    this.cells = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const row: Cell[] = [];
+      for (let direction = 0; direction < directions; direction++) {
+        const inputSize = layer === 0 ? this.inputSize : directions * this.hiddenSize;
+        const cell = options.cell({ inputSize, hiddenSize: this.hiddenSize, layer, direction, backend: this.backend, random: this.random });
+        if (cell.inputSize !== inputSize || cell.hiddenSize !== this.hiddenSize) {
+          throw new ShapeError(
+            `cell factory returned a cell of inputSize ${cell.inputSize}, hiddenSize ${cell.hiddenSize} for layer ${layer}; expected ${inputSize}, ${this.hiddenSize}`,
+          );
+        }
+        const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+        for (const [name, p] of cell.namedParameters()) this.registerParameter(name + suffix, p);
+        for (const [name, b] of cell.namedBuffers()) this.registerBuffer(name + suffix, b);
+        row.push(cell);
+      }
+      this.cells.push(row);
+    }
+  }
+
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  get stateSize(): number {
+    return this.cells[0][0].stateSize;
+  }
+
+  forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentOutput {
+    const expectedRank = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}]`;
+    if (input.rank !== 3 || input.shape[2] !== this.inputSize) {
+      throw new ShapeError(`forward: input must be ${expectedRank}, received ${describeShape(input.shape)}`);
+    }
+    if (input.backend !== this.backend) commonBackend('forward', this.parameters()[0] ?? input, input);
+    let x = this.batchFirst ? permute(input, [1, 0, 2]) : input;
+    const [steps, batch] = x.shape;
+    const lengths = this.checkLengths(options.lengths, steps, batch);
+    const initial = this.initialStates(options, batch);
+    const finals: Tensor[][] = initial.map(() => []);
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const outputs: Tensor[] = [];
+      for (let direction = 0; direction < this.directions; direction++) {
+        const index = layer * this.directions + direction;
+        const state = initial.map((s) => s[index]);
+        const run = this.runDirection(this.cells[layer][direction], x, state, lengths, direction === 1);
+        outputs.push(run.output);
+        run.state.forEach((s, slot) => finals[slot].push(s));
+      }
+      let y = outputs.length === 1 ? outputs[0] : concat(outputs, 2);
+      if (this.residual && layer > 0) y = add(y, x);
+      if (this.training && this.dropout > 0 && layer < this.numLayers - 1) y = mul(y, dropoutMask(y, this.dropout, this.random));
+      x = y;
+    }
+    const state = finals.map((perLayer) => stack(perLayer));
+    return { output: this.batchFirst ? permute(x, [1, 0, 2]) : x, hN: state[0], cN: state[1], state };
+  }
+
+  private checkLengths(lengths: ArrayLike<number> | undefined, steps: number, batch: number): Int32Array | undefined {
+    if (lengths === undefined) return undefined;
+    if (lengths.length !== batch) throw new ShapeError(`forward: lengths must hold one length per sequence (${batch}), received ${lengths.length}`);
+    const out = new Int32Array(batch);
+    for (let b = 0; b < batch; b++) {
+      const n = lengths[b];
+      if (!Number.isInteger(n) || n < 1 || n > steps) throw new ValueRangeError(`forward: lengths[${b}] = ${n} must be an integer in [1, ${steps}]`);
+      out[b] = n;
+    }
+    return out.every((n) => n === steps) ? undefined : out;
+  }
+
+  /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
+  private initialStates(options: RecurrentForwardOptions, batch: number): Tensor[][] {
+    const given = options.state ?? [options.h0, options.c0].slice(0, this.stateSize);
+    const rows = this.numLayers * this.directions;
+    const expected = [rows, batch, this.hiddenSize];
+    return Array.from({ length: this.stateSize }, (_, slot) => {
+      const s = given[slot];
+      if (!s) {
+        return Array.from({ length: rows }, () => Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]));
+      }
+      if (s.rank !== 3 || s.shape.some((d, i) => d !== expected[i])) {
+        throw new ShapeError(`forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape(expected)}, received ${describeShape(s.shape)}`);
+      }
+      commonBackend('forward', s, this.parameters()[0] ?? s);
+      return unstack(s);
+    });
+  }
+
+  /** One direction of one layer over time-major `x` `[T, B, F]`. */
+  private runDirection(cell: Cell, x: Tensor, state: Tensor[], lengths: Int32Array | undefined, reverse: boolean): { output: Tensor; state: Tensor[] } {
+    const [steps, batch] = x.shape;
+    const input = reverse ? reverseSequences(x, lengths) : x;
+    let result: { output: Tensor; state: Tensor[] };
+    if (cell.fused && this.backend.supports('fusedSequence')) {
+      const { kind, weightIh, weightHh, biasIh, biasHh } = cell.fused;
+      const [output, ...final] = fusedSequence({ kind, x: input, weightIh, weightHh, biasIh, biasHh, h0: state[0], c0: state[1], lengths });
+      result = { output, state: final };
+    } else {
+      result = unroll(cell, input, state, lengths, steps, batch);
+    }
+    return reverse ? { output: reverseSequences(result.output, lengths), state: result.state } : result;
+  }
+}
+
+/** The generic path: `cell.step` per time step, recorded op by op. */
+function unroll(cell: Cell, x: Tensor, initial: Tensor[], lengths: Int32Array | undefined, steps: number, batch: number) {
+  const prepared = cell.prepareInput ? cell.prepareInput(x) : x;
+  const inputs = unstack(prepared);
+  let state = initial;
+  const outputs: Tensor[] = [];
+  for (let t = 0; t < steps; t++) {
+    const next = cell.step(inputs[t], state);
+    if (lengths?.some((n) => n <= t)) {
+      // Finished sequences keep their state and output zeros (packed-sequence semantics).
+      const keep = Float64Array.from(lengths, (n) => (n > t ? 1 : 0));
+      const active = Tensor.fromBuffer(x.backend, x.backend.upload(keep), [batch, 1]);
+      const done = Tensor.fromBuffer(x.backend, x.backend.upload(keep.map((k) => 1 - k)), [batch, 1]);
+      state = next.map((s, i) => add(mul(s, active), mul(state[i], done)));
+      outputs.push(mul(next[0], active));
+    } else {
+      state = next;
+      outputs.push(next[0]);
+    }
+  }
+  return { output: stack(outputs), state };
+}
+
+/**
+ * Reverses each sequence within its own length (`t ↦ len − 1 − t` for `t < len`), leaving the
+ * padding in place. It is its own inverse, so it maps a reverse direction's outputs back too.
+ */
+export function reverseSequences(x: Tensor, lengths: Int32Array | undefined): Tensor {
+  const [steps, batch] = x.shape;
+  const index = new Int32Array(steps * batch);
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      const n = lengths ? lengths[b] : steps;
+      index[t * batch + b] = (t < n ? n - 1 - t : t) * batch + b;
+    }
+  }
+  const rows = reshape(x, [steps * batch, -1]);
+  return reshape(gatherRows(rows, index), x.shape);
+}

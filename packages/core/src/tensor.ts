@@ -1,0 +1,225 @@
+import type { Backend, BackendBuffer, DType, FloatArray } from './backend.js';
+import { getDefaultBackend } from './registry.js';
+import { BackendMismatchError, DisposedTensorError, ShapeError, describeShape } from './errors.js';
+import { type Shape, assertValidShape, sizeOf } from './shape.js';
+import { trackTensor, untrackTensor } from './scope.js';
+
+/**
+ * A node of the autograd graph: the operation that produced one or more tensors.
+ * `backward` receives one gradient per output (null where no gradient arrived) and returns one
+ * gradient per entry of `inputs` (null where that input needs none). It runs with graph
+ * recording off and must return new tensors or tensors it received.
+ */
+export interface GradNode {
+  readonly name: string;
+  readonly inputs: readonly (Tensor | null)[];
+  readonly outputCount: number;
+  backward(gradOutputs: readonly (Tensor | null)[]): (Tensor | null)[];
+}
+
+/**
+ * Reference-counted backend storage, shared by a tensor and its views (`reshape`, `detach`).
+ * The buffer is disposed when the last tensor referring to it is disposed.
+ */
+class Storage {
+  private refs = 1;
+  constructor(
+    readonly backend: Backend,
+    public buffer: BackendBuffer | null,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0 && this.buffer) {
+      this.backend.dispose(this.buffer);
+      this.buffer = null;
+    }
+  }
+}
+
+let nextTensorId = 1;
+
+export interface TensorInit {
+  requiresGrad?: boolean;
+  gradFn?: GradNode | null;
+  outputIndex?: number;
+  /** Whether the enclosing `tidy` scope may dispose it (default true). */
+  tracked?: boolean;
+}
+
+export class Tensor {
+  readonly id = nextTensorId++;
+  readonly shape: readonly number[];
+  readonly backend: Backend;
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf tensor after `backward()`; owned by this tensor. */
+  grad: Tensor | null = null;
+  readonly gradFn: GradNode | null;
+  readonly outputIndex: number;
+  protected storage: Storage | null;
+
+  /** Wraps a buffer the caller hands over (the tensor takes ownership). */
+  static fromBuffer(backend: Backend, buffer: BackendBuffer, shape: Shape, init: TensorInit = {}): Tensor {
+    if (buffer.length !== sizeOf(shape)) {
+      throw new ShapeError(`buffer holds ${buffer.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
+    }
+    return new Tensor(backend, new Storage(backend, buffer), shape, init);
+  }
+
+  protected constructor(backend: Backend, storage: Storage, shape: Shape, init: TensorInit) {
+    this.backend = backend;
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.gradFn = init.gradFn ?? null;
+    this.outputIndex = init.outputIndex ?? 0;
+    this.requiresGrad = init.requiresGrad ?? this.gradFn !== null;
+    if (init.tracked !== false) trackTensor(this);
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get dtype(): DType {
+    return this.backend.dtype;
+  }
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+  /** True for tensors that are not the result of a recorded operation. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** The backing buffer; throws `DisposedTensorError` after `dispose()`. */
+  get buffer(): BackendBuffer {
+    const buffer = this.storage?.buffer;
+    if (!buffer) throw new DisposedTensorError(`tensor #${this.id} ${describeShape(this.shape)} was used after dispose()`);
+    return buffer;
+  }
+
+  /** Reads the values back as a flat row-major array (Float32Array unless the backend is float64). */
+  async toArray(): Promise<FloatArray> {
+    return this.backend.read(this.buffer);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new ShapeError(`item(): tensor must hold exactly 1 element, received shape ${describeShape(this.shape)}`);
+    return (await this.toArray())[0];
+  }
+
+  /**
+   * A tensor with another shape over the same storage (row-major data is unchanged). Not
+   * recorded for autograd: use the `reshape` op for that.
+   */
+  view(shape: Shape, init: TensorInit = {}): Tensor {
+    assertValidShape(shape, 'shape');
+    if (sizeOf(shape) !== this.size) {
+      throw new ShapeError(`reshape: cannot view ${describeShape(this.shape)} (${this.size} elements) as ${describeShape(shape)}`);
+    }
+    if (!this.storage?.buffer) this.buffer; // throws the disposed error
+    return new Tensor(this.backend, (this.storage as Storage).retain(), shape, init);
+  }
+
+  /** A tensor sharing this storage but cut from the autograd graph. */
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+
+  /** Releases this tensor's reference to its storage (and its gradient). Idempotent. */
+  dispose(): void {
+    if (!this.storage) return;
+    this.storage.release();
+    this.storage = null;
+    untrackTensor(this);
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** Disposes the gradient, if any. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  toString(): string {
+    return `Tensor#${this.id}(${describeShape(this.shape)}, ${this.backend.name}/${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/**
+ * A trainable tensor: a leaf that requires a gradient, is never disposed by `tidy`, and whose
+ * values can be replaced (`loadStateDict`) or updated in place by an optimizer.
+ */
+export class Parameter extends Tensor {
+  constructor(backend: Backend, data: ArrayLike<number>, shape: Shape, options: { requiresGrad?: boolean } = {}) {
+    assertValidShape(shape, 'shape');
+    if (sizeOf(shape) !== data.length) {
+      throw new ShapeError(`Parameter: data has ${data.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
+    }
+    super(backend, new Storage(backend, backend.upload(data)), shape, { requiresGrad: options.requiresGrad ?? true, tracked: false });
+  }
+
+  /** Replaces the values with a copy of `data` (same number of elements). */
+  copyFrom(data: ArrayLike<number>): void {
+    if (data.length !== this.size) {
+      throw new ShapeError(`Parameter.copyFrom: expected ${this.size} values for shape ${describeShape(this.shape)}, received ${data.length}`);
+    }
+    const old = this.storage;
+    if (!old) this.buffer; // throws the disposed error
+    this.storage = new Storage(this.backend, this.backend.upload(data));
+    old?.release();
+  }
+}
+
+export interface TensorOptions {
+  backend?: Backend;
+  requiresGrad?: boolean;
+}
+
+/** Creates a tensor from host data (copied). `shape` defaults to `[data.length]`. */
+export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
+  const resolvedShape = shape ?? [data.length];
+  assertValidShape(resolvedShape, 'shape');
+  if (sizeOf(resolvedShape) !== data.length) {
+    throw new ShapeError(`tensor: data has ${data.length} elements but shape ${describeShape(resolvedShape)} needs ${sizeOf(resolvedShape)}`);
+  }
+  const backend = options.backend ?? getDefaultBackend();
+  return Tensor.fromBuffer(backend, backend.upload(data), resolvedShape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+/** A tensor filled with one value. */
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  assertValidShape(shape, 'shape');
+  const backend = options.backend ?? getDefaultBackend();
+  return Tensor.fromBuffer(backend, backend.fill(sizeOf(shape), value), shape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+/** Throws unless every tensor lives on the same backend instance; returns that backend. */
+export function commonBackend(op: string, ...tensors: Tensor[]): Backend {
+  const backend = tensors[0].backend;
+  for (let i = 1; i < tensors.length; i++) {
+    if (tensors[i].backend !== backend) {
+      throw new BackendMismatchError(
+        `${op}: argument ${i} lives on backend '${tensors[i].backend.name}' (${tensors[i].backend.dtype}) but argument 0 on another backend instance '${backend.name}' (${backend.dtype}); move tensors to one backend first`,
+      );
+    }
+  }
+  return backend;
+}
+
+/** Disposes every tensor found in a value (tensor, array, or plain object of them). */
+export function disposeAll(value: unknown): void {
+  if (value instanceof Tensor) value.dispose();
+  else if (Array.isArray(value)) for (const v of value) disposeAll(v);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) disposeAll(v);
+}
