@@ -190,8 +190,8 @@ export class JsBackend implements Backend {
     const width = GATE_COUNT[kind] * hidden;
     const [dgx, dgxArray] = this.allocate(batch * width);
     const [dgh, dghArray] = this.allocate(batch * width);
-    const [dh, dhPrev] = this.allocate(batch * hidden);
-    const [dc, dcPrev] = kind === 'lstm' ? this.allocate(batch * hidden) : [undefined, undefined];
+    const [dhPrevBuffer, dhPrev] = this.allocate(batch * hidden);
+    const [dcPrevBuffer, dcPrev] = kind === 'lstm' ? this.allocate(batch * hidden) : [undefined, undefined];
     const arrays = {
       saved: dataOf(args.saved),
       h: dataOf(args.h),
@@ -204,7 +204,7 @@ export class JsBackend implements Backend {
       dcPrev,
     };
     for (let row = 0; row < batch; row++) cellBackwardRow(kind, hidden, arrays, row);
-    return dc ? { dgx, dgh, dh, dc } : { dgx, dgh, dh };
+    return dcPrevBuffer ? { dgx, dgh, dhPrev: dhPrevBuffer, dcPrev: dcPrevBuffer } : { dgx, dgh, dhPrev: dhPrevBuffer };
   }
 
   softmaxCrossEntropy(args: CrossEntropyArgs): { loss: BackendBuffer; dLogits: BackendBuffer } {

@@ -92,8 +92,8 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
       dc: kind === 'lstm' ? f64.upload(wc) : undefined,
     });
     expect(r.dgx).not.toBe(r.dgh);
-    expect(r.dc !== undefined).toBe(kind === 'lstm');
-    return { gx: await values(r.dgx), gh: await values(r.dgh), h: await values(r.dh), c: r.dc ? await values(r.dc) : undefined };
+    expect(r.dcPrev !== undefined).toBe(kind === 'lstm');
+    return { gx: await values(r.dgx), gh: await values(r.dgh), h: await values(r.dhPrev), c: r.dcPrev ? await values(r.dcPrev) : undefined };
   };
 
   it('wrt gx, gh, h (direct path) and c', async () => {
@@ -135,7 +135,7 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
       dc: kind === 'lstm' ? f64.upload(wc) : undefined,
     });
     const throughW = await values(f64.gemm(r.dgh, f64.upload(w), { m: batch, n: hidden, k: width }));
-    const direct = await values(r.dh);
+    const direct = await values(r.dhPrev);
     expectClose(direct.map((v, i) => v + throughW[i]), numericTotal, 1e-6, 1e-8);
   });
 });

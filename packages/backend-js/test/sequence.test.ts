@@ -113,9 +113,9 @@ async function manual(p: Problem, dOutput: number[], dhN: number[], dcN: number[
     add(grads.dBIh, await values(f64.sumTo(r.dgx, [B, GH], [1, GH])));
     add(grads.dBHh, await values(f64.sumTo(r.dgh, [B, GH], [1, GH])));
     const throughW = await values(f64.gemm(r.dgh, f64.upload(host.wHh), { m: B, n: H, k: GH }));
-    const direct = await values(r.dh);
+    const direct = await values(r.dhPrev);
     dh = pick(p, t, direct.map((v, i) => v + throughW[i]), dh);
-    if (r.dc) dc = pick(p, t, await values(r.dc), dc);
+    if (r.dcPrev) dc = pick(p, t, await values(r.dcPrev), dc);
   }
   return { output, hN: hs[T], cN: cs[T], grads: { ...grads, dh0: dh, dc0: dc } };
 }

@@ -168,7 +168,7 @@ function cellCases(): KernelCase[] {
           const dc = kind === 'lstm' ? b.upload(data(15, batch * hidden)) : undefined;
           const g = b.cellBackward(kind, { batch, hidden, saved: result.saved, h: inputs.h, c: inputs.c, dh, dc });
           for (const buf of [inputs.gx, inputs.gh, inputs.h, inputs.c, result.saved, result.h, result.c, dh, dc]) if (buf) b.dispose(buf);
-          return [g.dgx, g.dgh, g.dh, ...(g.dc ? [g.dc] : [])];
+          return [g.dgx, g.dgh, g.dhPrev, ...(g.dcPrev ? [g.dcPrev] : [])];
         },
       ],
     ];

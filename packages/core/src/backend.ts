@@ -27,7 +27,10 @@ export interface BackendBuffer {
   readonly length: number;
 }
 
-/** Element-wise unary operations. `scale` multiplies by `param`; `clamp` clamps to [param, param2]. */
+/**
+ * Element-wise unary operations. `scale` multiplies by `param` (default 1); `clamp` clamps to
+ * [param, param2] (a missing bound is unbounded); `step` is 1 where x > 0, else 0.
+ */
 export type UnaryOp =
   | 'copy'
   | 'neg'
@@ -72,7 +75,7 @@ export interface GemmOptions {
   transB?: boolean;
   /** Default 1. */
   alpha?: number;
-  /** Default 0. Only meaningful with `out`. */
+  /** Default 0. Only meaningful with `out`; with beta 0, `out` is not read (NaN there does not leak). */
   beta?: number;
 }
 
@@ -83,7 +86,7 @@ export interface CellForwardArgs {
   gh: BackendBuffer;
   /** `[batch, hidden]`, the previous hidden state. */
   h: BackendBuffer;
-  /** `[batch, hidden]`, the previous cell state; LSTM only. */
+  /** `[batch, hidden]`, the previous cell state; LSTM only (zeros when omitted). */
   c?: BackendBuffer;
 }
 
@@ -104,17 +107,21 @@ export interface CellBackwardArgs {
   c?: BackendBuffer;
   /** Gradient wrt the new hidden state `[batch, hidden]`. */
   dh: BackendBuffer;
-  /** Gradient wrt the new cell state (LSTM only). */
+  /** Gradient wrt the new cell state (LSTM only; zeros when omitted). */
   dc?: BackendBuffer;
 }
 
 export interface CellBackwardResult {
+  /** Gradients wrt `gx` and `gh`: distinct buffers even where their values are equal. */
   dgx: BackendBuffer;
   dgh: BackendBuffer;
-  /** The gradient reaching the previous hidden state directly (not through `gh`). */
-  dh: BackendBuffer;
-  /** LSTM only. */
-  dc?: BackendBuffer;
+  /**
+   * The gradient reaching the previous hidden state element-wise, not through `gh` (core adds
+   * `dgh·W_hh`): zero for Elman and LSTM, `z ⊙ dh` for GRU, `g ⊙ dh` for UGRNN.
+   */
+  dhPrev: BackendBuffer;
+  /** LSTM only: `dc_total ⊙ f`. */
+  dcPrev?: BackendBuffer;
 }
 
 export interface CrossEntropyArgs {
@@ -185,6 +192,7 @@ export interface SequenceForwardArgs {
   bHh?: BackendBuffer;
   /** `[batch, hidden]`. */
   h0: BackendBuffer;
+  /** LSTM only; zeros when omitted. */
   c0?: BackendBuffer;
   /**
    * Per-batch sequence lengths (each in [0, steps]), or omitted when all equal `steps`. Past its
@@ -202,6 +210,10 @@ export interface SequenceForwardResult {
   saved: BackendBuffer;
 }
 
+/**
+ * The forward call's arguments again (weights unchanged since the forward call), its `saved`
+ * workspace, and the gradients of its outputs (`dcN` LSTM only; zeros when omitted).
+ */
 export interface SequenceBackwardArgs extends SequenceForwardArgs {
   saved: BackendBuffer;
   dOutput: BackendBuffer;
@@ -295,14 +307,16 @@ export interface Backend {
   /** Gradients of one fused cell step, from its `saved` activations. */
   cellBackward(kind: CellKind, args: CellBackwardArgs): CellBackwardResult;
   /**
-   * Mean softmax cross-entropy over counted rows and its gradient wrt the logits,
-   * `(softmax − onehot) / count` (zero on ignored rows). Stable for any finite logits.
+   * Mean softmax cross-entropy over counted rows (a 1-element buffer in the backend's dtype)
+   * and its gradient wrt the logits, `(softmax − onehot) / count` (zero on ignored rows).
+   * Stable for any finite logits.
    */
   softmaxCrossEntropy(args: CrossEntropyArgs): { loss: BackendBuffer; dLogits: BackendBuffer };
   /**
    * Updates `param` and its optimizer `state` buffers in place from `grad`, with PyTorch's
    * semantics for each kind. State buffers (same length as `param`, created zero by the
-   * caller): sgd `[momentum]`; adam `[m, v, vMax]`; rmsprop `[squareAvg, momentum, gradAvg]`.
+   * caller, always all passed whether or not the options use them): sgd `[momentum]`;
+   * adam `[m, v, vMax]`; rmsprop `[squareAvg, momentum, gradAvg]`.
    */
   optimizerStep(update: OptimizerUpdate, param: BackendBuffer, grad: BackendBuffer, state: readonly BackendBuffer[]): void;
 

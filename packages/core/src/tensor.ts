@@ -97,9 +97,12 @@ export class Tensor {
 
   /** The backing buffer; throws `DisposedTensorError` after `dispose()`. */
   get buffer(): BackendBuffer {
-    const buffer = this.storage?.buffer;
-    if (!buffer) throw new DisposedTensorError(`tensor #${this.id} ${describeShape(this.shape)} was used after dispose()`);
-    return buffer;
+    return this.liveStorage().buffer as BackendBuffer;
+  }
+
+  protected liveStorage(): Storage {
+    if (!this.storage?.buffer) throw new DisposedTensorError(`tensor #${this.id} ${describeShape(this.shape)} was used after dispose()`);
+    return this.storage;
   }
 
   /** Reads the values back as a flat row-major array (Float32Array unless the backend is float64). */
@@ -122,8 +125,7 @@ export class Tensor {
     if (sizeOf(shape) !== this.size) {
       throw new ShapeError(`reshape: cannot view ${describeShape(this.shape)} (${this.size} elements) as ${describeShape(shape)}`);
     }
-    if (!this.storage?.buffer) this.buffer; // throws the disposed error
-    return new Tensor(this.backend, (this.storage as Storage).retain(), shape, init);
+    return new Tensor(this.backend, this.liveStorage().retain(), shape, init);
   }
 
   /** A tensor sharing this storage but cut from the autograd graph. */
@@ -170,10 +172,9 @@ export class Parameter extends Tensor {
     if (data.length !== this.size) {
       throw new ShapeError(`Parameter.copyFrom: expected ${this.size} values for shape ${describeShape(this.shape)}, received ${data.length}`);
     }
-    const old = this.storage;
-    if (!old) this.buffer; // throws the disposed error
+    const old = this.liveStorage();
     this.storage = new Storage(this.backend, this.backend.upload(data));
-    old?.release();
+    old.release();
   }
 }
 

@@ -56,41 +56,7 @@ export async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.toArray());
 }
 
-/** Calls `fn`, expecting an error of class `type` whose message contains every fragment. */
-export function expectError(fn: () => unknown, type: new (...args: never[]) => Error, ...fragments: (string | RegExp)[]): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  return checkError(caught, type, fragments);
-}
-
-export async function expectRejection(
-  fn: () => Promise<unknown>,
-  type: new (...args: never[]) => Error,
-  ...fragments: (string | RegExp)[]
-): Promise<Error> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    caught = error;
-  }
-  return checkError(caught, type, fragments);
-}
-
-function checkError(caught: unknown, type: new (...args: never[]) => Error, fragments: (string | RegExp)[]): Error {
-  if (caught === undefined) expect.fail(`expected ${type.name} to be thrown, but nothing was thrown`);
-  expect(caught, `error ${String(caught)}`).toBeInstanceOf(type);
-  const message = (caught as Error).message;
-  for (const f of fragments) {
-    if (typeof f === 'string') expect(message, 'error message').toContain(f);
-    else expect(message, 'error message').toMatch(f);
-  }
-  return caught as Error;
-}
+export { expectError, expectRejection } from './expect-error.js';
 
 export interface GradInput {
   data: ArrayLike<number>;
@@ -152,23 +118,14 @@ export async function gradCheck(backend: Backend, fn: (...xs: Tensor[]) => Tenso
 }
 
 /**
- * Checks the gradients that `loss().backward()` leaves on `params` against central finite
- * differences of `loss()` (evaluated under noGrad), perturbing each parameter element through
- * `copyFrom`. Existing gradients are cleared first.
+ * Central finite differences of `loss()` (evaluated under noGrad) wrt every element of every
+ * parameter, perturbing through `copyFrom`; the parameters are restored afterwards.
  */
-export async function paramGradCheck(params: Parameter[], loss: () => Tensor, options: { eps?: number; tol?: number } = {}): Promise<void> {
-  const eps = options.eps ?? 1e-6;
-  const tol = options.tol ?? 1e-6;
-  for (const p of params) p.zeroGrad();
-  loss().backward();
-  const analytic: number[][] = [];
+export async function numericParamGradient(params: Parameter[], loss: () => Tensor, eps = 1e-6): Promise<number[][]> {
+  const out: number[][] = [];
   for (const p of params) {
-    if (!p.grad) expect.fail(`${p} received no gradient`);
-    analytic.push(await values(p.grad));
-  }
-  const mismatches: string[] = [];
-  for (const [k, p] of params.entries()) {
     const base = await values(p);
+    const grad: number[] = [];
     for (let j = 0; j < base.length; j++) {
       const at = async (delta: number) => {
         const d = [...base];
@@ -176,13 +133,41 @@ export async function paramGradCheck(params: Parameter[], loss: () => Tensor, op
         p.copyFrom(d);
         return noGrad(() => loss()).item();
       };
-      const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
-      const a = analytic[k][j];
-      if (!(Math.abs(a - numeric) <= tol * (1 + Math.abs(numeric)))) mismatches.push(`param ${k}[${j}]: analytic ${a}, numeric ${numeric}`);
+      grad.push(((await at(eps)) - (await at(-eps))) / (2 * eps));
     }
     p.copyFrom(base);
+    out.push(grad);
   }
+  return out;
+}
+
+/** Expects analytic gradients to match numeric ones: |a − n| ≤ tol·(1 + |n|), listing every mismatch. */
+export function expectGradientsMatch(analytic: ArrayLike<number>[], numeric: ArrayLike<number>[], tol = 1e-6, what = 'param'): void {
+  const mismatches: string[] = [];
+  expect(analytic.length).toBe(numeric.length);
+  numeric.forEach((n, k) => {
+    expect(analytic[k].length).toBe(n.length);
+    for (let j = 0; j < n.length; j++) {
+      const a = analytic[k][j];
+      if (!(Math.abs(a - n[j]) <= tol * (1 + Math.abs(n[j])))) mismatches.push(`${what} ${k}[${j}]: analytic ${a}, numeric ${n[j]}`);
+    }
+  });
   expect(mismatches).toEqual([]);
+}
+
+/**
+ * Checks the gradients that `loss().backward()` leaves on `params` against central finite
+ * differences of `loss()`. Existing gradients are cleared first.
+ */
+export async function paramGradCheck(params: Parameter[], loss: () => Tensor, options: { eps?: number; tol?: number } = {}): Promise<void> {
+  for (const p of params) p.zeroGrad();
+  loss().backward();
+  const analytic: number[][] = [];
+  for (const p of params) {
+    if (!p.grad) expect.fail(`${p} received no gradient`);
+    analytic.push(await values(p.grad));
+  }
+  expectGradientsMatch(analytic, await numericParamGradient(params, loss, options.eps), options.tol);
 }
 
 /** Methods of `Backend` that return new buffers (directly, or as fields of a result object). */

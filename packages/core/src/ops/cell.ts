@@ -47,8 +47,8 @@ export function cellStep(kind: CellKind, gx: Tensor, gh: Tensor, h: Tensor, c?: 
     return [
       wrap(needs[0], grads.dgx, [batch, width]),
       wrap(needs[1], grads.dgh, [batch, width]),
-      wrap(needs[2], grads.dh, [batch, hidden]),
-      wrap(needs[3], grads.dc, [batch, hidden]),
+      wrap(needs[2], grads.dhPrev, [batch, hidden]),
+      wrap(needs[3], grads.dcPrev, [batch, hidden]),
     ];
   });
 }
