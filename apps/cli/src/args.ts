@@ -29,14 +29,14 @@ export class UsageError extends Error {
 export const DEFAULTS: TrainOptions = {
   task: 'adding',
   cell: 'lstm',
-  steps: 500,
+  steps: 1500,
   hidden: 32,
   batch: 32,
   seqLen: 20,
-  lr: 0.01,
+  lr: 0.02,
   seed: 1,
   backend: 'auto',
-  logEvery: 50,
+  logEvery: 150,
   json: false,
 };
 

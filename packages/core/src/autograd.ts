@@ -116,7 +116,10 @@ function addGradients(a: Tensor, b: Tensor): Tensor {
 
 function accumulateIntoLeaf(leaf: Tensor, g: Tensor, pool: GradientPool): void {
   if (leaf.grad === null) {
-    if (pool.heldOnce(g)) {
+    // Ownership moves without a copy only when no other tensor can see the storage: a view of
+    // another in-flight gradient or of the caller's seed must not become a `.grad` that
+    // clipping then modifies in place (it would be scaled twice, or change the seed).
+    if (pool.heldOnce(g) && !g.sharesStorage) {
       pool.forget(g);
       leaf.grad = keep(g);
     } else {

@@ -31,6 +31,10 @@ class Storage {
     this.refs++;
     return this;
   }
+  /** Whether more than one tensor refers to this storage. */
+  get shared(): boolean {
+    return this.refs > 1;
+  }
   release(): void {
     if (--this.refs === 0 && this.buffer) {
       this.backend.dispose(this.buffer);
@@ -89,6 +93,10 @@ export class Tensor {
   }
   get disposed(): boolean {
     return this.storage === null;
+  }
+  /** Whether another live tensor (a view: `reshape`, `detach`, …) shares this tensor's storage. */
+  get sharesStorage(): boolean {
+    return this.storage?.shared ?? false;
   }
   /** True for tensors that are not the result of a recorded operation. */
   get isLeaf(): boolean {

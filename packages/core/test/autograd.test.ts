@@ -1,10 +1,13 @@
 import {
-  ShapeError,
+  Parameter,
   RecurError,
+  ShapeError,
   type Tensor,
   abs,
   add,
   backward,
+  clipGradNorm,
+  clipGradValue,
   concat,
   crossEntropy,
   div,
@@ -372,6 +375,34 @@ describe('graph bookkeeping', () => {
     ).toThrow('boom');
     expect(isGradEnabled()).toBe(true);
     expect(mul(x, x).gradFn).not.toBeNull();
+  });
+
+  it('gradients reaching two leaves through views do not share storage (clipping scales each once)', async () => {
+    const a = new Parameter(backend, [1, 2], [2]);
+    const c = new Parameter(backend, [3, 4], [2]);
+    sum(mul(add(reshape(a, [2, 1]), reshape(c, [2, 1])), tensor([3, 4], [2, 1], { backend }))).backward();
+    expect(await values(a.grad as Tensor)).toEqual([3, 4]);
+    expect(await values(c.grad as Tensor)).toEqual([3, 4]);
+    const total = await clipGradNorm([a, c], 1);
+    expectClose([total], [Math.sqrt(50)], 1e-15);
+    const coef = 1 / (Math.sqrt(50) + 1e-6);
+    expectClose(await values(a.grad as Tensor), [3 * coef, 4 * coef], 1e-14);
+    expectClose(await values(c.grad as Tensor), [3 * coef, 4 * coef], 1e-14);
+  });
+
+  it('a leaf gradient does not alias the seed passed to backward', async () => {
+    const x = new Parameter(backend, [1, 2], [2]);
+    const seed = tensor([5, 6], [2, 1], { backend });
+    backward(reshape(x, [2, 1]), seed);
+    clipGradValue([x], 1);
+    expect(await values(x.grad as Tensor)).toEqual([1, 1]);
+    expect(await values(seed)).toEqual([5, 6]);
+    // A leaf root gets a copy of the seed too.
+    const y = new Parameter(backend, [1, 2], [2]);
+    const seed2 = tensor([7, 8], [2], { backend });
+    backward(y, seed2);
+    clipGradValue([y], 1);
+    expect(await values(seed2)).toEqual([7, 8]);
   });
 
   it('backward on a non-scalar needs a seed gradient of its shape', async () => {

@@ -113,6 +113,30 @@ describe('variable lengths', () => {
     });
   }
 
+  it('padding is never read (fused path): NaN padding leaves outputs and states of short sequences intact', async () => {
+    const backend = f64();
+    const model = new LSTM({ inputSize: I, hiddenSize: H, bidirectional: true, backend, seed: 10 });
+    const xs = randomArray(37, T * B * I);
+    // Element k of [T, B, I] is at step ⌊k / (B·I)⌋ of sequence ⌊k / I⌋ mod B.
+    const padded = xs.map((v, k) => (Math.floor(k / (I * B)) >= lengths[Math.floor(k / I) % B] ? Number.NaN : v));
+    expect(padded.filter(Number.isNaN)).toHaveLength(((T - 2) + (T - 3)) * I);
+    const clean = model.forward(tensor(xs, [T, B, I], { backend }), { lengths });
+    const dirty = model.forward(tensor(padded, [T, B, I], { backend }), { lengths });
+    expect(await values(dirty.output)).toEqual(await values(clean.output));
+    expect(await values(dirty.hN)).toEqual(await values(clean.hN));
+  });
+
+  it('padding is never read (unrolled path): NaN padding leaves outputs and states of short sequences intact', async () => {
+    const backend = f64();
+    const model = new LeakyRNN({ inputSize: I, hiddenSize: H, bidirectional: true, tau: 2, backend, seed: 10 });
+    const xs = randomArray(37, T * B * I);
+    const padded = xs.map((v, k) => (Math.floor(k / (I * B)) >= lengths[Math.floor(k / I) % B] ? Number.NaN : v));
+    const clean = model.forward(tensor(xs, [T, B, I], { backend }), { lengths });
+    const dirty = model.forward(tensor(padded, [T, B, I], { backend }), { lengths });
+    expect(await values(dirty.output)).toEqual(await values(clean.output));
+    expect(await values(dirty.hN)).toEqual(await values(clean.hN));
+  });
+
   it('lengths all equal to T give the same result as no lengths', async () => {
     const backend = f64();
     const model = new GRU({ inputSize: I, hiddenSize: H, bidirectional: true, backend, seed: 8 });

@@ -82,6 +82,30 @@ describe('tidy', () => {
   });
 });
 
+describe('backward', () => {
+  for (const fused of [true, false]) {
+    it(`leaves behind nothing but the new leaf gradients (${fused ? 'fused' : 'unrolled'} path)`, async () => {
+      const inner = f64();
+      const { backend, live } = countingBackend(inner, fused ? {} : { supports: (f) => f !== 'fusedSequence' && inner.supports(f) });
+      const rnn = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, backend, seed: 1 });
+      const head = new Linear({ inFeatures: 6, outFeatures: 4, backend, seed: 2 });
+      const x = tensor(
+        Array.from({ length: 4 * 2 * 2 }, (_, i) => Math.cos(i)),
+        [4, 2, 2],
+        { backend, requiresGrad: true },
+      );
+      const loss = crossEntropy(head.forward(rnn.forward(x, { lengths: [4, 3] }).output), [0, 1, 2, 3, 3, 2, 1, -100]);
+      const before = live();
+      loss.backward();
+      const leaves = rnn.parameters().length + head.parameters().length + 1;
+      expect(live() - before).toBe(leaves);
+      // A second backward through the same graph replaces each gradient by the sum: still one buffer each.
+      loss.backward();
+      expect(live() - before).toBe(leaves);
+    });
+  }
+});
+
 describe('dispose', () => {
   it('a tensor used after dispose throws DisposedTensorError naming it', async () => {
     const backend = f64();

@@ -145,6 +145,12 @@ describe('stateDict / loadStateDict', () => {
     await expectRejection(() => model.loadStateDict(unexpected), StateDictError, "unexpected key 'weight_ih_l2'");
     expect(await snapshot(model)).toEqual(original);
 
+    // Host data whose length does not match its declared shape is caught before anything is written.
+    const shortData = entries();
+    shortData.bias_hh_l1 = { data: [1, 2, 3], shape: [4] };
+    await expectRejection(() => model.loadStateDict(shortData), StateDictError, 'bias_hh_l1', '3 values', '[4]');
+    expect(await snapshot(model)).toEqual(original);
+
     // A wrong shape is an error even when not strict.
     await expectRejection(() => model.loadStateDict(wrongShape, { strict: false }), StateDictError, 'weight_hh_l1');
     expect(await snapshot(model)).toEqual(original);

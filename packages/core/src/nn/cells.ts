@@ -100,7 +100,11 @@ export interface LeakyCellOptions extends CellOptions {
   nonlinearity?: 'tanh' | 'relu';
   /** Initial time constant τ ≥ 1: one number for every unit, or one per unit. Default 1. */
   tau?: number | ArrayLike<number>;
-  /** Train τ (a parameter `tau`) instead of keeping it fixed (a buffer `tau`). Default false. */
+  /**
+   * Train τ (a parameter `tau`) instead of keeping it fixed (a buffer `tau`). Default false.
+   * The optimizer is not constrained: τ below 1 makes the update overshoot, so keep learning
+   * rates for τ small or clamp it between steps.
+   */
   learnTau?: boolean;
 }
 

@@ -114,6 +114,8 @@ export abstract class Module {
       }
       if (!sameShape(entry.shape, target.shape)) {
         problems.push(`'${name}' has shape ${describeShape(entry.shape)} but the module expects ${describeShape(target.shape)}`);
+      } else if ('data' in entry && entry.data.length !== target.size) {
+        problems.push(`'${name}' holds ${entry.data.length} values but its shape ${describeShape(entry.shape)} needs ${target.size}`);
       }
     }
     if (strict) for (const name of own.keys()) if (!(name in dict)) problems.push(`missing key '${name}'`);

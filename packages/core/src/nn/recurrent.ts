@@ -112,6 +112,13 @@ export class RecurrentLayer extends Module {
     }
   }
 
+  /** Also reaches the cells, which are not child modules (their parameters carry flat names). */
+  override train(mode = true): this {
+    super.train(mode);
+    for (const row of this.cells) for (const cell of row) cell.train(mode);
+    return this;
+  }
+
   get directions(): number {
     return this.bidirectional ? 2 : 1;
   }
@@ -163,6 +170,9 @@ export class RecurrentLayer extends Module {
 
   /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
   private initialStates(options: RecurrentForwardOptions, batch: number): Tensor[][] {
+    if (options.c0 && !options.state && this.stateSize < 2) {
+      throw new ShapeError(`forward: c0 was given but this layer's cells have ${this.stateSize} state tensor (only h0); c0 is for LSTM-like cells`);
+    }
     const given = options.state ?? [options.h0, options.c0].slice(0, this.stateSize);
     const rows = this.numLayers * this.directions;
     const expected = [rows, batch, this.hiddenSize];
@@ -195,8 +205,22 @@ export class RecurrentLayer extends Module {
   }
 }
 
+/**
+ * Replaces the padding of each sequence (steps past its length) by zeros, so whatever the
+ * caller left there (even NaN) never reaches a cell: masking alone would give 0·NaN = NaN.
+ */
+function zeroPadding(x: Tensor, lengths: Int32Array): Tensor {
+  const [steps, batch, features] = x.shape;
+  const zeroRow = steps * batch;
+  const index = new Int32Array(steps * batch);
+  for (let t = 0; t < steps; t++) for (let b = 0; b < batch; b++) index[t * batch + b] = t < lengths[b] ? t * batch + b : zeroRow;
+  const rows = concat([reshape(x, [steps * batch, features]), Tensor.fromBuffer(x.backend, x.backend.fill(features, 0), [1, features])], 0);
+  return reshape(gatherRows(rows, index), x.shape);
+}
+
 /** The generic path: `cell.step` per time step, recorded op by op. */
-function unroll(cell: Cell, x: Tensor, initial: Tensor[], lengths: Int32Array | undefined, steps: number, batch: number) {
+function unroll(cell: Cell, input: Tensor, initial: Tensor[], lengths: Int32Array | undefined, steps: number, batch: number) {
+  const x = lengths ? zeroPadding(input, lengths) : input;
   const prepared = cell.prepareInput ? cell.prepareInput(x) : x;
   const inputs = unstack(prepared);
   let state = initial;

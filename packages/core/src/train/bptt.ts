@@ -25,7 +25,8 @@ export interface TruncatedBpttOptions<S> {
   /**
    * Runs the model over `[chunk.start, chunk.end)` from `state`, computes the loss on
    * `[chunk.lossStart, chunk.end)`, back-propagates and updates; returns the state after
-   * `chunk.end`. The returned state is detached here, cutting the gradient at the boundary.
+   * `chunk.end`. The helper takes ownership of the returned tensors: it keeps detached views
+   * (cutting the gradient at the boundary) and disposes the originals.
    */
   step: (chunk: BpttChunk, state: S) => S | Promise<S>;
 }
@@ -71,7 +72,9 @@ export async function truncatedBptt<S>(options: TruncatedBpttOptions<S>): Promis
   let last = boundaries.get(0) as S;
   for (const chunk of chunks) {
     const state = boundaries.get(chunk.start) as S;
-    last = detachState(await options.step(chunk, state));
+    const returned = await options.step(chunk, state);
+    last = detachState(returned);
+    disposeAll(returned);
     boundaries.set(chunk.end, last);
     for (const step of [...boundaries.keys()]) {
       if (step <= chunk.end - k2) {
