@@ -68,7 +68,7 @@ function elementwiseCases(): KernelCase[] {
   const awayFromZero = data(6, 40, 0.5, 3).map((v, i) => (i % 2 ? -v : v));
   const extremes = Float64Array.from([-1000, -100, -30, -1e-3, 0, 1e-3, 30, 100, 1000]);
   const unary = (op: Parameters<Backend['unary']>[0], input: Float64Array, p?: number, p2?: number): KernelCase => [
-    `unary ${op}${input === extremes ? ' at extreme inputs (no overflow to NaN)' : ''}`,
+    `unary ${op}${p !== undefined || p2 !== undefined ? `(${p}, ${p2})` : ''}${input === extremes ? ' at extreme inputs (no overflow to NaN)' : ''}`,
     1,
     'one rounding per element',
     (b) => {
@@ -98,6 +98,8 @@ function elementwiseCases(): KernelCase[] {
     unary('reciprocal', awayFromZero),
     unary('scale', general, 0.37),
     unary('clamp', general, -0.5, 0.8),
+    unary('clamp', general, undefined, 0.8),
+    unary('clamp', general, -0.5, undefined),
     ...(['tanh', 'sigmoid', 'relu', 'step'] as const).map((op) => unary(op, extremes)),
     ...(['add', 'sub', 'mul', 'div'] as const).map((op) => binary(op, [3, 4], [4], [3, 4], [4, 1], [0, 1])),
     binary('mul', [2, 1, 5], [3, 1], [2, 3, 5], [5, 0, 1], [0, 1, 0]),

@@ -102,7 +102,7 @@ export interface CellBackwardArgs {
   batch: number;
   hidden: number;
   saved: BackendBuffer;
-  /** The inputs of the forward call. */
+  /** The inputs of the forward call (a backend whose `saved` already holds them may ignore these). */
   h: BackendBuffer;
   c?: BackendBuffer;
   /** Gradient wrt the new hidden state `[batch, hidden]`. */

@@ -1,5 +1,8 @@
+import type { Backend, BackendBuffer } from '../backend.js';
 import { NonFiniteError, ValueRangeError } from '../errors.js';
-import type { Parameter } from '../tensor.js';
+import { keep } from '../scope.js';
+import { stridesOf } from '../shape.js';
+import { type Parameter, Tensor, commonBackend } from '../tensor.js';
 
 export interface ClipGradNormOptions {
   /** Throw `NonFiniteError` (and leave the gradients unchanged) when the total norm is NaN or ±∞. */
@@ -8,24 +11,57 @@ export interface ClipGradNormOptions {
 
 /**
  * PyTorch's `clip_grad_norm_` with the 2-norm: total = ‖all gradients‖₂,
- * coef = min(1, maxNorm / (total + 1e-6)), every gradient scaled by coef in place.
- * Resolves with the total norm before clipping. Parameters without a gradient are ignored.
+ * coef = min(1, maxNorm / (total + 1e-6)), every gradient multiplied by coef. Resolves with the
+ * total norm before clipping. Parameters without a gradient are ignored.
+ *
+ * The scaling is enqueued on the backend before this function first awaits, with the
+ * coefficient computed on the device, so a GPU step needs no read-back: start the optimizer
+ * step before awaiting the returned norm. With `errorIfNonfinite` the norm is read first
+ * (a sync point, as in PyTorch) and a NaN or infinite norm throws, leaving the gradients as
+ * they were.
  */
 export async function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, options: ClipGradNormOptions = {}): Promise<number> {
   if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new ValueRangeError(`clipGradNorm: maxNorm must be a finite number ≥ 0, received ${maxNorm}`);
-  const grads = [...params].flatMap((p) => (p.grad ? [p.grad] : []));
-  if (grads.length === 0) return 0;
-  const backend = grads[0].backend;
-  const squares = backend.sumOfSquares(grads.map((g) => g.buffer));
-  const total = Math.sqrt((await backend.read(squares))[0]);
+  const owners = [...params].filter((p) => p.grad !== null);
+  if (owners.length === 0) return 0;
+  const backend = commonBackend('clipGradNorm', ...owners);
+  const squares = backend.sumOfSquares(owners.map((p) => (p.grad as Tensor).buffer));
+  const total = backend.unary('sqrt', squares);
   backend.dispose(squares);
-  if (!Number.isFinite(total) && options.errorIfNonfinite) {
-    throw new NonFiniteError(`clipGradNorm: the total norm of the gradients is ${total}; set errorIfNonfinite: false to clip anyway`);
+  if (options.errorIfNonfinite) {
+    const value = (await backend.read(total))[0];
+    if (!Number.isFinite(value)) {
+      backend.dispose(total);
+      throw new NonFiniteError(`clipGradNorm: the total norm of the gradients is ${value}; set errorIfNonfinite: false to clip anyway`);
+    }
   }
-  const coef = Math.min(1, maxNorm / (total + 1e-6));
-  // PyTorch multiplies even when coef is 1; skipping that changes nothing but saves a pass.
-  if (coef < 1 || Number.isNaN(coef)) for (const g of grads) backend.unary('scale', g.buffer, coef, undefined, g.buffer);
-  return total;
+  scaleGradients(owners, clipCoefficient(backend, total, maxNorm));
+  const value = backend.read(total);
+  backend.dispose(total);
+  return (await value)[0];
+}
+
+/** min(1, maxNorm / (total + 1e-6)) as a 1-element buffer, computed on the device. */
+function clipCoefficient(backend: Backend, total: BackendBuffer, maxNorm: number): BackendBuffer {
+  const epsilon = backend.fill(1, 1e-6);
+  const shifted = backend.binary('add', total, [1], epsilon, [1], [1]);
+  const coef = backend.unary('reciprocal', shifted);
+  backend.unary('scale', coef, maxNorm, undefined, coef);
+  backend.unary('clamp', coef, undefined, 1, coef);
+  for (const b of [epsilon, shifted]) backend.dispose(b);
+  return coef;
+}
+
+/** Replaces every gradient by gradient × coef (coef broadcast from one element); frees coef. */
+function scaleGradients(owners: Parameter[], coef: BackendBuffer): void {
+  for (const p of owners) {
+    const g = p.grad as Tensor;
+    const strides = stridesOf(g.shape);
+    const scaled = p.backend.binary('mul', g.buffer, strides, coef, strides.map(() => 0), g.shape);
+    p.grad = keep(Tensor.fromBuffer(p.backend, scaled, g.shape));
+    g.dispose();
+  }
+  owners[0].backend.dispose(coef);
 }
 
 /** PyTorch's `clip_grad_value_`: clamps every gradient element to [−clipValue, clipValue] in place. */
