@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `recur` command line. */
 import { RecurError } from '@recur/core';
-import { UsageError, parseArgs, usage } from './args.js';
+import { parseArgs, UsageError, usage } from './args.js';
 import { train } from './train.js';
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -3,7 +3,7 @@
  * run is reproducible from its seed. Inputs are time-major `[T, B, inputSize]`; the model's
  * prediction is read from the last time step as `[B, outputSize]`.
  */
-import { type Random, type Tensor, accuracy, crossEntropy, mse, tensor } from '@recur/core';
+import { accuracy, crossEntropy, mse, type Random, type Tensor, tensor } from '@recur/core';
 import type { TaskName } from './args.js';
 
 export interface Batch {
@@ -77,13 +77,13 @@ export const addingTask: Task = {
 export const COPY_SYMBOLS = 8;
 
 /**
- * A delayed-recall (copy) task: step 0 shows one of 8 symbols (one-hot) together with a "store"
- * flag (channel 8); every later step shows a random distractor symbol. At the last step the
- * network must name the symbol of step 0. Classification with cross-entropy; chance is 1/8.
+ * The copy (delayed-recall) task: step 0 shows one of 8 symbols (one-hot), every later step a
+ * blank (channel 8); at the last step the network must name the symbol of step 0, T − 1 steps
+ * back. Classification with cross-entropy; chance is 1/8.
  */
 export const copyTask: Task = {
   name: 'copy',
-  description: `copy task: recall the first of ${COPY_SYMBOLS} symbols after distractors`,
+  description: `copy task: recall the first of ${COPY_SYMBOLS} symbols after a delay of blanks`,
   criterion: 'arg-max class = first symbol',
   chance: 1 / COPY_SYMBOLS,
   inputSize: COPY_SYMBOLS + 1,
@@ -93,14 +93,9 @@ export const copyTask: Task = {
     const x = new Float32Array(steps * batch * width);
     const targets = new Float32Array(batch);
     for (let b = 0; b < batch; b++) {
-      for (let t = 0; t < steps; t++) {
-        const symbol = random.int(COPY_SYMBOLS);
-        x[(t * batch + b) * width + symbol] = 1;
-        if (t === 0) {
-          x[b * width + COPY_SYMBOLS] = 1;
-          targets[b] = symbol;
-        }
-      }
+      targets[b] = random.int(COPY_SYMBOLS);
+      x[b * width + targets[b]] = 1;
+      for (let t = 1; t < steps; t++) x[(t * batch + b) * width + COPY_SYMBOLS] = 1;
     }
     return { x, targets, steps, batch };
   },

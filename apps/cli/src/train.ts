@@ -6,22 +6,22 @@
 import '@recur/backend-js';
 import {
   Adam,
-  GRU,
-  LSTM,
-  Linear,
-  RNN,
-  Random,
-  type RecurrentLayer,
-  type Tensor,
-  UGRNN,
   checkFinite,
   clipGradNorm,
   createBackend,
+  GRU,
+  Linear,
+  LSTM,
   noGrad,
+  Random,
+  type RecurrentLayer,
+  RNN,
   reshape,
   slice,
+  type Tensor,
   tensor,
   tidy,
+  UGRNN,
 } from '@recur/core';
 import type { CellName, TrainOptions } from './args.js';
 import { type Batch, TASK_BY_NAME } from './tasks.js';
@@ -80,6 +80,7 @@ export async function train(options: TrainOptions, log: (line: string) => void =
   const backend = await createBackend(options.backend);
   const rnn: RecurrentLayer = new LAYERS[options.cell]({ inputSize: task.inputSize, hiddenSize: hidden, backend, seed: options.seed });
   const head = new Linear({ inFeatures: hidden, outFeatures: task.outputSize, backend, seed: options.seed + 1 });
+  if (options.cell === 'lstm') await addForgetGateBias(rnn, hidden);
   const params = [...rnn.parameters(), ...head.parameters()];
   const optimizer = new Adam(params, { lr: options.lr });
   const parameterCount = params.reduce((n, p) => n + p.size, 0);
@@ -105,7 +106,7 @@ export async function train(options: TrainOptions, log: (line: string) => void =
   log(`recur train: ${task.description}`);
   log(
     `  T=${steps}, ${options.cell.toUpperCase()} hidden ${hidden} + Linear(${hidden} → ${task.outputSize}) [${parameterCount} parameters], ` +
-      `batch ${batch}, Adam lr ${options.lr} (cosine → ${options.lr * FINAL_LR_FRACTION}), clip ${CLIP_NORM}, ${options.steps} steps, seed ${options.seed}`,
+      `batch ${batch}, Adam lr ${options.lr} (cosine → ${Number((options.lr * FINAL_LR_FRACTION).toPrecision(3))}), clip ${CLIP_NORM}, ${options.steps} steps, seed ${options.seed}`,
   );
   log(`  backend: ${backend.name} (${backend.description})`);
   log('');
@@ -149,7 +150,9 @@ export async function train(options: TrainOptions, log: (line: string) => void =
   const seconds = (performance.now() - started) / 1000;
   const last = history[history.length - 1];
   log('');
-  log(`final held-out accuracy: ${percent(last.accuracy)} (${task.criterion}, ${HELD_OUT} unseen sequences; chance ${percent(task.chance)})`);
+  log(
+    `final held-out accuracy: ${percent(last.accuracy)} (${task.criterion}, ${HELD_OUT} unseen sequences; chance ${percent(task.chance)})`,
+  );
   log(`${options.steps} steps in ${seconds.toFixed(1)} s (${(options.steps / seconds).toFixed(1)} steps/s)`);
 
   optimizer.dispose();
@@ -175,6 +178,20 @@ export async function train(options: TrainOptions, log: (line: string) => void =
     stepsPerSecond: options.steps / seconds,
     rssMB: { first: rss[0], last: rss[rss.length - 1] },
   };
+}
+
+/**
+ * Adds 1 to the LSTM forget-gate bias (gate block 1 of i, f, g, o), so the cell starts out
+ * remembering (Gers et al. 2000; Jozefowicz et al. 2015): with PyTorch's default init the
+ * memory halves every step and a delayed-recall task never gets a gradient through.
+ */
+async function addForgetGateBias(rnn: RecurrentLayer, hidden: number): Promise<void> {
+  for (const [name, p] of rnn.namedParameters()) {
+    if (!name.startsWith('bias_ih')) continue;
+    const values = Float64Array.from(await p.toArray());
+    for (let j = hidden; j < 2 * hidden; j++) values[j] += 1;
+    p.copyFrom(values);
+  }
 }
 
 function percent(x: number): string {

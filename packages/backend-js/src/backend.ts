@@ -25,8 +25,8 @@ import type {
   UnaryOp,
 } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
-import { type ArrayMaker, JsBuffer, arrayMaker, dataOf } from './buffer.js';
-import { SAVED_BLOCKS, cellBackwardRow, cellForwardRow } from './cells.js';
+import { type ArrayMaker, arrayMaker, dataOf, JsBuffer } from './buffer.js';
+import { cellBackwardRow, cellForwardRow, SAVED_BLOCKS } from './cells.js';
 import * as dense from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import * as movement from './movement.js';

@@ -7,8 +7,8 @@
 import { hasDefaultBackend, registerBackend, setDefaultBackend } from '@recur/core';
 import { JsBackend, type JsBackendOptions } from './backend.js';
 
-export { JsBackend } from './backend.js';
 export type { JsBackendOptions } from './backend.js';
+export { JsBackend } from './backend.js';
 export { JsBuffer } from './buffer.js';
 
 /** A new JS backend; `dtype` defaults to float32 (use float64 for gradient checks). */

@@ -19,7 +19,7 @@
 import type { CellKind, FloatArray } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
 import type { ArrayMaker } from './buffer.js';
-import { SAVED_BLOCKS, cellBackwardRow, cellForwardRow } from './cells.js';
+import { cellBackwardRow, cellForwardRow, SAVED_BLOCKS } from './cells.js';
 import { addRowVector, gemm, sumColumns } from './dense.js';
 
 export interface SequenceArrays {
@@ -77,7 +77,15 @@ function copyRow(from: FloatArray, to: FloatArray, row: number, width: number): 
 }
 
 /** `out = x·Wᵀ (+ bias)` for `x` `[rows, inner]`, `W` `[cols, inner]`: a linear layer. */
-function project(x: FloatArray, w: FloatArray, bias: FloatArray | undefined, rows: number, cols: number, inner: number, out: FloatArray): void {
+function project(
+  x: FloatArray,
+  w: FloatArray,
+  bias: FloatArray | undefined,
+  rows: number,
+  cols: number,
+  inner: number,
+  out: FloatArray,
+): void {
   gemm(x, w, out, { m: rows, n: cols, k: inner, transB: true }, false);
   if (bias) addRowVector(out, rows, cols, bias);
 }

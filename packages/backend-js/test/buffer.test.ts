@@ -1,6 +1,6 @@
 import { createBackend, getDefaultBackend, hasDefaultBackend, listBackends } from '@recur/core';
 import { describe, expect, it } from 'vitest';
-import { JsBackend, type JsBuffer, createJsBackend } from '../src/index.js';
+import { createJsBackend, JsBackend, type JsBuffer } from '../src/index.js';
 
 describe('JsBackend: registration and identity', () => {
   it('registers as "js" and sets a float32 default on import', async () => {

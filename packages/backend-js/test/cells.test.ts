@@ -35,7 +35,7 @@ describe('cellForward: hand-computed single units', () => {
     expect((await forward('gru', 1, 1, [0, 40, 0.5], [0, 0, 1], [2])).h[0]).toBeCloseTo(2, 12);
     expect((await forward('gru', 1, 1, [0, -40, 0.5], [0, 0, 1], [2])).h[0]).toBeCloseTo(Math.tanh(1), 12);
   });
-  it('ugrnn: blocks g, c with h\' = g⊙h + (1 − g)⊙c', async () => {
+  it("ugrnn: blocks g, c with h' = g⊙h + (1 − g)⊙c", async () => {
     const r = await forward('ugrnn', 1, 1, [0, 0.5], [0, 0], [2]);
     expect(r.h[0]).toBeCloseTo(0.5 * 2 + 0.5 * Math.tanh(0.5), 15);
     expect((await forward('ugrnn', 1, 1, [40, 0.5], [0, 0], [2])).h[0]).toBeCloseTo(2, 12);
@@ -93,7 +93,12 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
     });
     expect(r.dgx).not.toBe(r.dgh);
     expect(r.dcPrev !== undefined).toBe(kind === 'lstm');
-    return { gx: await values(r.dgx), gh: await values(r.dgh), h: await values(r.dhPrev), c: r.dcPrev ? await values(r.dcPrev) : undefined };
+    return {
+      gx: await values(r.dgx),
+      gh: await values(r.dgh),
+      h: await values(r.dhPrev),
+      c: r.dcPrev ? await values(r.dcPrev) : undefined,
+    };
   };
 
   it('wrt gx, gh, h (direct path) and c', async () => {
@@ -110,7 +115,8 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
     const ghOf = (h: number[]) => {
       const out: number[] = [];
       for (let b = 0; b < batch; b++) {
-        for (let r = 0; r < width; r++) out.push(inputs.gh[b * width + r] + dot(h.slice(b * hidden, (b + 1) * hidden), w.slice(r * hidden, (r + 1) * hidden)));
+        for (let r = 0; r < width; r++)
+          out.push(inputs.gh[b * width + r] + dot(h.slice(b * hidden, (b + 1) * hidden), w.slice(r * hidden, (r + 1) * hidden)));
       }
       return out;
     };
@@ -124,7 +130,14 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
       };
       numericTotal.push(((await at(eps)) - (await at(-eps))) / (2 * eps));
     }
-    const saved = f64.cellForward(kind, { batch, hidden, gx: f64.upload(base.gx), gh: f64.upload(base.gh), h: f64.upload(base.h), c: base.c && f64.upload(base.c) }).saved;
+    const saved = f64.cellForward(kind, {
+      batch,
+      hidden,
+      gx: f64.upload(base.gx),
+      gh: f64.upload(base.gh),
+      h: f64.upload(base.h),
+      c: base.c && f64.upload(base.c),
+    }).saved;
     const r = f64.cellBackward(kind, {
       batch,
       hidden,
@@ -136,13 +149,24 @@ describe.each(KINDS)('cellBackward(%s) matches central differences', (kind) => {
     });
     const throughW = await values(f64.gemm(r.dgh, f64.upload(w), { m: batch, n: hidden, k: width }));
     const direct = await values(r.dhPrev);
-    expectClose(direct.map((v, i) => v + throughW[i]), numericTotal, 1e-6, 1e-8);
+    expectClose(
+      direct.map((v, i) => v + throughW[i]),
+      numericTotal,
+      1e-6,
+      1e-8,
+    );
   });
 });
 
-describe('cellBackward: relu uses derivative 1 only where h\' > 0', () => {
+describe("cellBackward: relu uses derivative 1 only where h' > 0", () => {
   it('passes dh where positive and blocks it elsewhere', async () => {
-    const saved = f64.cellForward('relu', { batch: 1, hidden: 2, gx: f64.upload([1, -1]), gh: f64.upload([0, 0]), h: f64.upload([0, 0]) }).saved;
+    const saved = f64.cellForward('relu', {
+      batch: 1,
+      hidden: 2,
+      gx: f64.upload([1, -1]),
+      gh: f64.upload([0, 0]),
+      h: f64.upload([0, 0]),
+    }).saved;
     const r = f64.cellBackward('relu', { batch: 1, hidden: 2, saved, h: f64.upload([0, 0]), dh: f64.upload([3, 3]) });
     expect(await values(r.dgx)).toEqual([3, 0]);
     expect(await values(r.dgh)).toEqual([3, 0]);

@@ -111,10 +111,19 @@ describe('binary', () => {
 describe('sumTo and sumOfSquares', () => {
   const x = f64.upload([1, 2, 3, 4, 5, 6]); // [2, 3]
   it.each([
-    [[1, 3], [5, 7, 9]],
-    [[2, 1], [6, 15]],
+    [
+      [1, 3],
+      [5, 7, 9],
+    ],
+    [
+      [2, 1],
+      [6, 15],
+    ],
     [[1, 1], [21]],
-    [[2, 3], [1, 2, 3, 4, 5, 6]],
+    [
+      [2, 3],
+      [1, 2, 3, 4, 5, 6],
+    ],
   ])('[2, 3] → %j', async (outShape, expected) => {
     expect(await values(f64.sumTo(x, [2, 3], outShape))).toEqual(expected);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/index.js';
-import { type FixtureTensor, expectClose, f64, loadFixture, values } from './helpers.js';
+import { expectClose, type FixtureTensor, f64, loadFixture, values } from './helpers.js';
 
 interface LossCase {
   name: string;

@@ -19,11 +19,34 @@ describe('concat and slice', () => {
   const m = f64.upload([1, 2, 3, 4]); // [[1, 2], [3, 4]]
   it('concatenates along the last axis', async () => {
     const col = f64.upload([5, 6]); // [2, 1]
-    expect(await values(f64.concat([m, col], [[2, 2], [2, 1]], 1))).toEqual([1, 2, 5, 3, 4, 6]);
+    expect(
+      await values(
+        f64.concat(
+          [m, col],
+          [
+            [2, 2],
+            [2, 1],
+          ],
+          1,
+        ),
+      ),
+    ).toEqual([1, 2, 5, 3, 4, 6]);
   });
   it('concatenates along the first axis, three inputs', async () => {
     const parts = [m, f64.upload([7, 8]), f64.upload([9, 10])];
-    expect(await values(f64.concat(parts, [[2, 2], [1, 2], [1, 2]], 0))).toEqual([1, 2, 3, 4, 7, 8, 9, 10]);
+    expect(
+      await values(
+        f64.concat(
+          parts,
+          [
+            [2, 2],
+            [1, 2],
+            [1, 2],
+          ],
+          0,
+        ),
+      ),
+    ).toEqual([1, 2, 3, 4, 7, 8, 9, 10]);
   });
   it('slices along each axis', async () => {
     const x = f64.upload([1, 2, 3, 4, 5, 6]); // [2, 3]
@@ -35,7 +58,14 @@ describe('concat and slice', () => {
     const rng = random(7);
     const a = randomArray(rng, 2 * 3 * 2);
     const b = randomArray(rng, 2 * 1 * 2);
-    const joined = f64.concat([f64.upload(a), f64.upload(b)], [[2, 3, 2], [2, 1, 2]], 1);
+    const joined = f64.concat(
+      [f64.upload(a), f64.upload(b)],
+      [
+        [2, 3, 2],
+        [2, 1, 2],
+      ],
+      1,
+    );
     expect(await values(f64.slice(joined, [2, 4, 2], 1, 0, 3))).toEqual(a);
     expect(await values(f64.slice(joined, [2, 4, 2], 1, 3, 1))).toEqual(b);
   });

@@ -1,6 +1,6 @@
 import type { OptimizerUpdate } from '@recur/core';
 import { describe, expect, it } from 'vitest';
-import { type FixtureTensor, expectClose, f64, loadFixture, values } from './helpers.js';
+import { expectClose, type FixtureTensor, f64, loadFixture, values } from './helpers.js';
 
 interface OptimizerCase {
   name: string;
@@ -43,7 +43,15 @@ function updateFor(c: OptimizerCase, step: number): OptimizerUpdate {
       };
     }
     case 'RMSprop':
-      return { kind: 'rmsprop', lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, centered: o.centered };
+      return {
+        kind: 'rmsprop',
+        lr: o.lr,
+        alpha: o.alpha,
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        momentum: o.momentum,
+        centered: o.centered,
+      };
   }
 }
 

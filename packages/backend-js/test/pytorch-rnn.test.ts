@@ -6,12 +6,20 @@
  */
 import type { CellKind } from '@recur/core';
 import { describe, expect, it } from 'vitest';
-import { type FixtureTensor, expectClose, f64, loadFixture, values } from './helpers.js';
+import { expectClose, type FixtureTensor, f64, loadFixture, values } from './helpers.js';
 
 interface RnnCase {
   name: string;
   module: 'RNN' | 'LSTM' | 'GRU';
-  options: { inputSize: number; hiddenSize: number; numLayers: number; nonlinearity?: 'tanh' | 'relu'; bias: boolean; batchFirst: boolean; bidirectional: boolean };
+  options: {
+    inputSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    nonlinearity?: 'tanh' | 'relu';
+    bias: boolean;
+    batchFirst: boolean;
+    bidirectional: boolean;
+  };
   input: FixtureTensor;
   lengths: number[] | null;
   h0: FixtureTensor | null;

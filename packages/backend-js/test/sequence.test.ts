@@ -79,7 +79,14 @@ async function manual(p: Problem, dOutput: number[], dhN: number[], dcN: number[
   for (let t = 0; t < T; t++) {
     const gx = linear(f64.upload(xs[t]), host.wIh, host.bIh, B, I);
     const gh = linear(f64.upload(hs[t]), host.wHh, host.bHh, B, H);
-    const r = f64.cellForward(kind, { batch: B, hidden: H, gx, gh, h: f64.upload(hs[t]), c: kind === 'lstm' ? f64.upload(cs[t]) : undefined });
+    const r = f64.cellForward(kind, {
+      batch: B,
+      hidden: H,
+      gx,
+      gh,
+      h: f64.upload(hs[t]),
+      c: kind === 'lstm' ? f64.upload(cs[t]) : undefined,
+    });
     saves.push(r.saved);
     const h = await values(r.h);
     hs.push(pick(p, t, h, hs[t]));
@@ -104,7 +111,14 @@ async function manual(p: Problem, dOutput: number[], dhN: number[], dcN: number[
       saved: saves[t],
       h: f64.upload(hs[t]),
       c: kind === 'lstm' ? f64.upload(cs[t]) : undefined,
-      dh: f64.upload(pick(p, t, dh.map((v, i) => v + dOut[i]), zero)),
+      dh: f64.upload(
+        pick(
+          p,
+          t,
+          dh.map((v, i) => v + dOut[i]),
+          zero,
+        ),
+      ),
       dc: kind === 'lstm' ? f64.upload(pick(p, t, dc, zero)) : undefined,
     });
     add(grads.dx, await values(f64.gemm(r.dgx, f64.upload(host.wIh), { m: B, n: I, k: GH })), t * B * I);
@@ -114,7 +128,12 @@ async function manual(p: Problem, dOutput: number[], dhN: number[], dcN: number[
     add(grads.dBHh, await values(f64.sumTo(r.dgh, [B, GH], [1, GH])));
     const throughW = await values(f64.gemm(r.dgh, f64.upload(host.wHh), { m: B, n: H, k: GH }));
     const direct = await values(r.dhPrev);
-    dh = pick(p, t, direct.map((v, i) => v + throughW[i]), dh);
+    dh = pick(
+      p,
+      t,
+      direct.map((v, i) => v + throughW[i]),
+      dh,
+    );
     if (r.dcPrev) dc = pick(p, t, await values(r.dcPrev), dc);
   }
   return { output, hN: hs[T], cN: cs[T], grads: { ...grads, dh0: dh, dc0: dc } };
@@ -214,7 +233,12 @@ describe('float32', () => {
     const p = makeProblem('lstm', 600, [4, 1, 3]);
     const on = (backend: typeof f64) => {
       const args = { ...argsOf(p), x: backend.upload(p.host.x), wIh: backend.upload(p.host.wIh), wHh: backend.upload(p.host.wHh) };
-      Object.assign(args, { bIh: backend.upload(p.host.bIh), bHh: backend.upload(p.host.bHh), h0: backend.upload(p.host.h0), c0: backend.upload(p.host.c0) });
+      Object.assign(args, {
+        bIh: backend.upload(p.host.bIh),
+        bHh: backend.upload(p.host.bHh),
+        h0: backend.upload(p.host.h0),
+        c0: backend.upload(p.host.c0),
+      });
       const fwd = backend.sequenceForward(args);
       const ones = (n: number) => backend.fill(n, 1);
       const bwd = backend.sequenceBackward({ ...args, saved: fwd.saved, dOutput: ones(T * B * H), dhN: ones(B * H), dcN: ones(B * H) });

@@ -8,7 +8,9 @@
  *                                                  (the package's install script: install never fails)
  *   node scripts/build-native.mjs --sanitize       ASan + UBSan build into build-sanitize/
  *
- * RECUR_SKIP_NATIVE=1 skips the build entirely.
+ *   --quiet                                        print the compiler output only when the build fails
+ *
+ * RECUR_SKIP_NATIVE=1 skips the build entirely; RECUR_NATIVE_ARCH=0 builds without AVX2/FMA.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ifPossible = process.argv.includes('--if-possible');
 const sanitize = process.argv.includes('--sanitize');
+const quiet = process.argv.includes('--quiet');
 const INSTALL_HINT = 'apt-get install -y cmake g++ libopenblas-dev   (Debian/Ubuntu, as root), then: pnpm --filter @recur/backend-native rebuild-native';
 
 function has(command, args = ['--version']) {
@@ -73,7 +76,10 @@ try {
 const args = [cmakeJs, 'compile', '--directory', root, '--out', sanitize ? 'build-sanitize' : 'build'];
 if (sanitize) args.push('--CDRECUR_SANITIZE=ON');
 if (process.env.RECUR_NATIVE_ARCH === '0') args.push('--CDRECUR_NATIVE_ARCH=OFF');
-console.log(`@recur/backend-native: building the addon (${sanitize ? 'sanitizer build' : 'release'})…`);
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) giveUp(`the native build failed (exit ${result.status}); see the compiler output above`);
+if (!quiet) console.log(`@recur/backend-native: building the addon (${sanitize ? 'sanitizer build' : 'release'})…`);
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
+if (result.status !== 0) {
+  if (quiet) process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+  giveUp(`the native build failed (exit ${result.status}); see the compiler output above`);
+}
 console.log('@recur/backend-native: addon built.');

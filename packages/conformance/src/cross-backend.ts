@@ -1,6 +1,19 @@
-import { type Backend, type BackendBuffer, type CellKind, GATE_COUNT, type OptimizerUpdate, Random, add, disposeAll, mul, sum, tensor, tidy } from '@recur/core';
-import { type Tolerance, expectClose } from './compare.js';
-import { CELL_TYPES, buildModel } from './models.js';
+import {
+  add,
+  type Backend,
+  type BackendBuffer,
+  type CellKind,
+  disposeAll,
+  GATE_COUNT,
+  mul,
+  type OptimizerUpdate,
+  Random,
+  sum,
+  tensor,
+  tidy,
+} from '@recur/core';
+import { expectClose, type Tolerance } from './compare.js';
+import { buildModel, CELL_TYPES } from './models.js';
 import type { SuiteCase } from './suite-types.js';
 
 /** Host data exactly representable in float32, so both backends start from identical inputs. */
@@ -19,7 +32,12 @@ function tolerance(subject: Backend, terms: number, reason: string): Tolerance {
  * Runs the same kernel on both backends from the same host inputs and compares every output
  * buffer by normalized error, failing on NaN/Inf where the reference is finite.
  */
-async function compareKernel(subject: Backend, reference: Backend, tol: Tolerance, kernel: (backend: Backend) => BackendBuffer[]): Promise<void> {
+async function compareKernel(
+  subject: Backend,
+  reference: Backend,
+  tol: Tolerance,
+  kernel: (backend: Backend) => BackendBuffer[],
+): Promise<void> {
   const actual = kernel(subject);
   const expected = kernel(reference);
   for (let i = 0; i < expected.length; i++) {
@@ -49,7 +67,9 @@ function gemmCases(): KernelCase[] {
               const a = b.upload(data(1, m * k));
               const bb = b.upload(data(2, k * n));
               const options = { m, n, k, transA, transB };
-              const out = accumulate ? b.gemm(a, bb, { ...options, alpha: 0.5, beta: 2 }, b.upload(data(3, m * n))) : b.gemm(a, bb, options);
+              const out = accumulate
+                ? b.gemm(a, bb, { ...options, alpha: 0.5, beta: 2 }, b.upload(data(3, m * n)))
+                : b.gemm(a, bb, options);
               b.dispose(a);
               b.dispose(bb);
               return [out];
@@ -78,13 +98,37 @@ function elementwiseCases(): KernelCase[] {
       return [y];
     },
   ];
-  const binary = (op: Parameters<Backend['binary']>[0], aShape: number[], bShape: number[], outShape: number[], aStrides: number[], bStrides: number[]): KernelCase => [
+  const binary = (
+    op: Parameters<Backend['binary']>[0],
+    aShape: number[],
+    bShape: number[],
+    outShape: number[],
+    aStrides: number[],
+    bStrides: number[],
+  ): KernelCase => [
     `binary ${op} [${aShape}] with [${bShape}]`,
     1,
     'one rounding per element',
     (b) => {
-      const x = b.upload(data(7, aShape.reduce((p, d) => p * d, 1)));
-      const y = b.upload(op === 'div' ? data(8, bShape.reduce((p, d) => p * d, 1), 0.5, 2) : data(8, bShape.reduce((p, d) => p * d, 1)));
+      const x = b.upload(
+        data(
+          7,
+          aShape.reduce((p, d) => p * d, 1),
+        ),
+      );
+      const y = b.upload(
+        op === 'div'
+          ? data(
+              8,
+              bShape.reduce((p, d) => p * d, 1),
+              0.5,
+              2,
+            )
+          : data(
+              8,
+              bShape.reduce((p, d) => p * d, 1),
+            ),
+      );
       const out = b.binary(op, x, aStrides, y, bStrides, outShape);
       b.dispose(x);
       b.dispose(y);
@@ -194,27 +238,36 @@ function lossAndOptimizerCases(): KernelCase[] {
       'log-sum-exp over the classes',
       (b) => {
         const l = b.upload(logits);
-        const { loss, dLogits } = b.softmaxCrossEntropy({ rows, classes, logits: l, targets: Int32Array.from([2, -100, 5, 0]), ignoreIndex: -100, count: 3 });
+        const { loss, dLogits } = b.softmaxCrossEntropy({
+          rows,
+          classes,
+          logits: l,
+          targets: Int32Array.from([2, -100, 5, 0]),
+          ignoreIndex: -100,
+          count: 3,
+        });
         b.dispose(l);
         return [loss, dLogits];
       },
     ],
-    ...updates.map((update): KernelCase => [
-      `optimizerStep ${update.kind}${update.kind === 'adam' && update.decoupled ? ' (AdamW)' : ''}, three steps`,
-      10,
-      'a few roundings per step',
-      (b) => {
-        const param = b.upload(data(17, 12));
-        const state = [0, 1, 2].map(() => b.fill(12, 0));
-        for (let step = 1; step <= 3; step++) {
-          const grad = b.upload(data(18 + step, 12));
-          const u = update.kind === 'adam' ? { ...update, step } : update.kind === 'sgd' ? { ...update, firstStep: step === 1 } : update;
-          b.optimizerStep(u, param, grad, state);
-          b.dispose(grad);
-        }
-        return [param, ...state];
-      },
-    ]),
+    ...updates.map(
+      (update): KernelCase => [
+        `optimizerStep ${update.kind}${update.kind === 'adam' && update.decoupled ? ' (AdamW)' : ''}, three steps`,
+        10,
+        'a few roundings per step',
+        (b) => {
+          const param = b.upload(data(17, 12));
+          const state = [0, 1, 2].map(() => b.fill(12, 0));
+          for (let step = 1; step <= 3; step++) {
+            const grad = b.upload(data(18 + step, 12));
+            const u = update.kind === 'adam' ? { ...update, step } : update.kind === 'sgd' ? { ...update, firstStep: step === 1 } : update;
+            b.optimizerStep(u, param, grad, state);
+            b.dispose(grad);
+          }
+          return [param, ...state];
+        },
+      ],
+    ),
   ];
 }
 
@@ -247,14 +300,27 @@ function sequenceCases(): SuiteCase[] {
       const dhN = b.upload(data(38, batch * hidden));
       const dcN = kind === 'lstm' ? b.upload(data(39, batch * hidden)) : undefined;
       const bwd = (b.sequenceBackward as NonNullable<Backend['sequenceBackward']>)({ ...args, saved: fwd.saved, dOutput, dhN, dcN });
-      const outputs = [fwd.output, fwd.hN, ...(fwd.cN ? [fwd.cN] : []), bwd.dx, bwd.dWIh, bwd.dWHh, bwd.dBIh, bwd.dBHh, bwd.dh0, ...(bwd.dc0 ? [bwd.dc0] : [])];
-      for (const buf of [args.x, args.wIh, args.wHh, args.bIh, args.bHh, args.h0, args.c0, fwd.saved, dOutput, dhN, dcN]) if (buf) b.dispose(buf);
+      const outputs = [
+        fwd.output,
+        fwd.hN,
+        ...(fwd.cN ? [fwd.cN] : []),
+        bwd.dx,
+        bwd.dWIh,
+        bwd.dWHh,
+        bwd.dBIh,
+        bwd.dBHh,
+        bwd.dh0,
+        ...(bwd.dc0 ? [bwd.dc0] : []),
+      ];
+      for (const buf of [args.x, args.wIh, args.wHh, args.bIh, args.bHh, args.h0, args.c0, fwd.saved, dOutput, dhN, dcN])
+        if (buf) b.dispose(buf);
       return outputs.filter((o): o is BackendBuffer => o !== undefined);
     };
     return {
       group: 'cross-backend' as const,
       name: `kernel: sequenceForward + sequenceBackward ${kind}, variable lengths`,
-      skipReason: (s: Backend) => (s.supports('fusedSequence') ? null : "the backend does not declare 'fusedSequence' (core's per-step fallback is used)"),
+      skipReason: (s: Backend) =>
+        s.supports('fusedSequence') ? null : "the backend does not declare 'fusedSequence' (core's per-step fallback is used)",
       run: (s: Backend, r: Backend) => compareKernel(s, r, tolerance(s, steps * 20, `${steps} steps of BPTT`), kernel),
     };
   });
@@ -271,14 +337,21 @@ function modelCases(hidden: number): SuiteCase[] {
       const run = async (backend: Backend) => {
         const model = buildModel(type, shape, backend, 42);
         const result = tidy(() => {
-          const x = tensor(data(50, dims.steps * dims.batch * dims.inputSize), [dims.steps, dims.batch, dims.inputSize], { backend, requiresGrad: true });
+          const x = tensor(data(50, dims.steps * dims.batch * dims.inputSize), [dims.steps, dims.batch, dims.inputSize], {
+            backend,
+            requiresGrad: true,
+          });
           const out = model.forward(x, { lengths: [9, 3, 7, 1] });
           const w = tensor(data(51, out.output.size), out.output.shape, { backend });
           const loss = add(sum(mul(out.output, w)), sum(out.hN));
           loss.backward();
           return { x, out };
         });
-        const arrays = [await result.out.output.toArray(), await result.out.hN.toArray(), await (result.x.grad as NonNullable<typeof result.x.grad>).toArray()];
+        const arrays = [
+          await result.out.output.toArray(),
+          await result.out.hN.toArray(),
+          await (result.x.grad as NonNullable<typeof result.x.grad>).toArray(),
+        ];
         for (const [, p] of model.namedParameters()) arrays.push(await (p.grad as NonNullable<typeof p.grad>).toArray());
         disposeAll(result);
         model.dispose();
@@ -287,7 +360,8 @@ function modelCases(hidden: number): SuiteCase[] {
       const actual = await run(subject);
       const expected = await run(reference);
       const tol = tolerance(subject, dims.steps * hidden * 2, `sums over ${hidden} units through ${dims.steps} steps and 2 layers`);
-      expected.forEach((e, i) => expectClose(i === 0 ? 'output' : i === 1 ? 'hN' : i === 2 ? 'grad of input' : `grad of parameter ${i - 3}`, actual[i], e, tol));
+      const names = ['output', 'hN', 'grad of input', ...expected.slice(3).map((_, i) => `grad of parameter ${i}`)];
+      for (const [i, e] of expected.entries()) expectClose(names[i], actual[i], e, tol);
     },
   }));
 }
@@ -300,7 +374,9 @@ export interface CrossBackendOptions {
 /** Every kernel and whole-model comparison against the float64 JS reference. */
 export function crossBackendCases(options: CrossBackendOptions = {}): SuiteCase[] {
   return [
-    ...[...gemmCases(), ...elementwiseCases(), ...reductionAndMovementCases(), ...cellCases(), ...lossAndOptimizerCases()].map(kernelSuiteCase),
+    ...[...gemmCases(), ...elementwiseCases(), ...reductionAndMovementCases(), ...cellCases(), ...lossAndOptimizerCases()].map(
+      kernelSuiteCase,
+    ),
     ...sequenceCases(),
     ...modelCases(options.modelHidden ?? 16),
   ];

@@ -1,25 +1,25 @@
 import {
+  add,
   type Backend,
+  clipGradNorm,
+  crossEntropy,
+  disposeAll,
   Embedding,
-  LSTM,
   Linear,
+  LSTM,
+  mse,
+  mul,
+  noGrad,
   Parameter,
   Random,
   type RecurrentLayer,
   SGD,
-  type Tensor,
-  add,
-  clipGradNorm,
-  crossEntropy,
-  disposeAll,
-  mse,
-  mul,
-  noGrad,
   sum,
+  type Tensor,
   tensor,
   tidy,
 } from '@recur/core';
-import { CELL_TYPES, type CellType, buildModel } from './models.js';
+import { buildModel, CELL_TYPES, type CellType } from './models.js';
 import type { SuiteCase } from './suite-types.js';
 
 /** Central-difference step for the float64 reference: truncation ~ε², round-off ~1e-16/ε. */
@@ -50,7 +50,11 @@ interface Problem {
   /** Initial values of each named input (parameters and data alike). */
   values: Record<string, Float64Array>;
   /** Builds the loss on `backend` from `values`; `grads` receives each input's gradient. */
-  loss(backend: Backend, values: Record<string, Float64Array>, withGrads: boolean): Promise<{ loss: number; grads: Record<string, ArrayLike<number>> }>;
+  loss(
+    backend: Backend,
+    values: Record<string, Float64Array>,
+    withGrads: boolean,
+  ): Promise<{ loss: number; grads: Record<string, ArrayLike<number>> }>;
 }
 
 /**
@@ -79,7 +83,8 @@ async function checkGradients(problem: Problem, subject: Backend, reference: Bac
       }
     }
   }
-  if (failures.length > 0) throw new Error(`gradient check failed (${tol.reason}; atol ${tol.atol}, rtol ${tol.rtol}):\n  ${failures.join('\n  ')}`);
+  if (failures.length > 0)
+    throw new Error(`gradient check failed (${tol.reason}; atol ${tol.atol}, rtol ${tol.rtol}):\n  ${failures.join('\n  ')}`);
 }
 
 async function readGrads(entries: [string, Tensor | Parameter][]): Promise<Record<string, ArrayLike<number>>> {
@@ -98,10 +103,18 @@ export interface RecurrentCase {
 
 /** Loss Σ output·W_o + Σ hN·W_h (+ Σ cN·W_c) of a recurrent layer, as a `Problem`. */
 function recurrentProblem(c: RecurrentCase, reference: Backend, dims = { input: 3, hidden: 3, batch: 2, steps: 4 }): Problem {
-  const shape = { inputSize: dims.input, hiddenSize: dims.hidden, numLayers: c.layers, bidirectional: c.bidirectional, residual: c.residual };
+  const shape = {
+    inputSize: dims.input,
+    hiddenSize: dims.hidden,
+    numLayers: c.layers,
+    bidirectional: c.bidirectional,
+    residual: c.residual,
+  };
   const random = new Random(11);
   const D = c.bidirectional ? 2 : 1;
-  const lengths = c.variableLengths ? Array.from({ length: dims.batch }, (_, b) => (b === 0 ? dims.steps : Math.max(1, dims.steps - 1 - b))) : undefined;
+  const lengths = c.variableLengths
+    ? Array.from({ length: dims.batch }, (_, b) => (b === 0 ? dims.steps : Math.max(1, dims.steps - 1 - b)))
+    : undefined;
   const stateShape = [c.layers * D, dims.batch, dims.hidden];
   const outputShape = [dims.steps, dims.batch, D * dims.hidden];
   const stateSize = dims.batch * dims.hidden * c.layers * D;
@@ -118,7 +131,14 @@ function recurrentProblem(c: RecurrentCase, reference: Backend, dims = { input: 
   values.h0 = exactRandom(random, stateSize, 0.5);
   const twoStates = c.type === 'lstm';
   if (twoStates) values.c0 = exactRandom(random, stateSize, 0.5);
-  const weights = { output: exactRandom(random, outputShape.reduce((a, b) => a * b)), hN: exactRandom(random, stateSize), cN: exactRandom(random, stateSize) };
+  const weights = {
+    output: exactRandom(
+      random,
+      outputShape.reduce((a, b) => a * b),
+    ),
+    hN: exactRandom(random, stateSize),
+    cN: exactRandom(random, stateSize),
+  };
   return {
     values,
     async loss(backend, v, withGrads) {
@@ -129,7 +149,10 @@ function recurrentProblem(c: RecurrentCase, reference: Backend, dims = { input: 
         const h0 = tensor(v.h0, stateShape, { backend, requiresGrad: withGrads });
         const c0 = twoStates ? tensor(v.c0, stateShape, { backend, requiresGrad: withGrads }) : undefined;
         const out = model.forward(x, { h0, c0, lengths });
-        let loss = add(sum(mul(out.output, tensor(weights.output, outputShape, { backend }))), sum(mul(out.hN, tensor(weights.hN, stateShape, { backend }))));
+        let loss = add(
+          sum(mul(out.output, tensor(weights.output, outputShape, { backend }))),
+          sum(mul(out.hN, tensor(weights.hN, stateShape, { backend }))),
+        );
         if (out.cN) loss = add(loss, sum(mul(out.cN, tensor(weights.cN, stateShape, { backend }))));
         if (withGrads) loss.backward();
         return { loss, x, h0, c0 };
@@ -258,7 +281,12 @@ async function numericGradient(problem: Problem, reference: Backend): Promise<Re
 /** clipGradNorm on a backend's gradients equals coef × the finite-difference gradient. */
 async function checkClipping(subject: Backend, reference: Backend): Promise<void> {
   const tol = fdTolerance(subject.dtype);
-  const problem = recurrentProblem({ type: 'gru', layers: 1, residual: false, bidirectional: false, variableLengths: false }, reference, { input: 2, hidden: 2, batch: 2, steps: 3 });
+  const problem = recurrentProblem({ type: 'gru', layers: 1, residual: false, bidirectional: false, variableLengths: false }, reference, {
+    input: 2,
+    hidden: 2,
+    batch: 2,
+    steps: 3,
+  });
   const numeric = await numericGradient(problem, reference);
   const numericTotal = Math.sqrt(Object.values(numeric).reduce((s, g) => s + g.reduce((a, x) => a + x * x, 0), 0));
   const maxNorm = numericTotal / 3;
@@ -273,13 +301,15 @@ async function checkClipping(subject: Backend, reference: Backend): Promise<void
     params.map(([, p]) => p),
     maxNorm,
   );
-  if (Math.abs(total - numericTotal) > tol.atol + tol.rtol * numericTotal) throw new Error(`clipGradNorm total ${total} vs finite-difference norm ${numericTotal}`);
+  if (Math.abs(total - numericTotal) > tol.atol + tol.rtol * numericTotal)
+    throw new Error(`clipGradNorm total ${total} vs finite-difference norm ${numericTotal}`);
   const coef = maxNorm / (numericTotal + 1e-6);
   for (const [name, p] of params) {
     const clipped = await (p.grad as Tensor).toArray();
     clipped.forEach((g, i) => {
       const expected = coef * numeric[name][i];
-      if (Math.abs(g - expected) > tol.atol + tol.rtol * Math.abs(expected)) throw new Error(`clipped grad of '${name}'[${i}] ${g} vs coef × finite difference ${expected}`);
+      if (Math.abs(g - expected) > tol.atol + tol.rtol * Math.abs(expected))
+        throw new Error(`clipped grad of '${name}'[${i}] ${g} vs coef × finite difference ${expected}`);
     });
   }
   disposeAll(params.map(([, p]) => p));
@@ -317,7 +347,11 @@ export function finiteDifferenceCases(): SuiteCase[] {
       name: describeRecurrentCase(c),
       run: (subject: Backend, reference: Backend) => checkGradients(recurrentProblem(c, reference), subject, reference),
     })),
-    { group, name: 'char-LM graph: embedding, LSTM, linear, cross-entropy with ignored targets', run: (s, r) => checkGradients(languageModelProblem(r), s, r) },
+    {
+      group,
+      name: 'char-LM graph: embedding, LSTM, linear, cross-entropy with ignored targets',
+      run: (s, r) => checkGradients(languageModelProblem(r), s, r),
+    },
     { group, name: 'loss: cross-entropy with a mask', run: (s, r) => checkGradients(lossProblem('crossEntropy'), s, r) },
     { group, name: 'loss: mse', run: (s, r) => checkGradients(lossProblem('mse'), s, r) },
     { group, name: 'clipGradNorm scales the finite-difference gradient by min(1, maxNorm/total)', run: checkClipping },

@@ -1,27 +1,27 @@
 import {
   Adam,
   AdamW,
+  add,
   type Backend,
+  clipGradNorm,
+  clipGradValue,
+  crossEntropy,
+  disposeAll,
   GRU,
   LSTM,
+  mse,
+  mul,
   type Optimizer,
   Parameter,
   RMSprop,
   RNN,
   SGD,
-  type Tensor,
-  add,
-  clipGradNorm,
-  clipGradValue,
-  crossEntropy,
-  disposeAll,
-  mse,
-  mul,
   sum,
+  type Tensor,
   tensor,
 } from '@recur/core';
 import { expectClose, referenceTolerance } from './compare.js';
-import { type FixtureTensor, type LossFixture, type OptimizerFixture, type RnnFixture, fixtures } from './fixtures.js';
+import { type FixtureTensor, fixtures, type LossFixture, type OptimizerFixture, type RnnFixture } from './fixtures.js';
 import type { SuiteCase } from './suite-types.js';
 
 const upload = (backend: Backend, t: FixtureTensor, requiresGrad = false) => tensor(t.data, t.shape, { backend, requiresGrad });
@@ -99,7 +99,14 @@ function makeOptimizer(params: Parameter[], fx: OptimizerFixture): Optimizer {
     case 'AdamW':
       return new AdamW(params, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad });
     case 'RMSprop':
-      return new RMSprop(params, { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, centered: o.centered });
+      return new RMSprop(params, {
+        lr: o.lr,
+        alpha: o.alpha,
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        momentum: o.momentum,
+        centered: o.centered,
+      });
   }
 }
 
@@ -112,7 +119,8 @@ async function runOptimizerFixture(backend: Backend, fx: OptimizerFixture): Prom
       p.grad = upload(backend, grads[i]);
     });
     optimizer.step();
-    for (const [i, p] of params.entries()) await expectTensor(`param ${i} after step ${step + 1}`, p, fx.expected.paramsPerStep[step][i], backend);
+    for (const [i, p] of params.entries())
+      await expectTensor(`param ${i} after step ${step + 1}`, p, fx.expected.paramsPerStep[step][i], backend);
   }
   optimizer.dispose();
   disposeAll(params);

@@ -1,5 +1,5 @@
-export { defineConformanceSuite, conformanceCases, type ConformanceOptions } from './suite.js';
-export { compareArrays, expectClose, referenceTolerance, type Comparison, type Tolerance } from './compare.js';
+export { type Comparison, compareArrays, expectClose, referenceTolerance, type Tolerance } from './compare.js';
 export { fixtures } from './fixtures.js';
-export { CELL_TYPES, MinimalGatedCell, buildModel, type CellType, type ModelShape } from './models.js';
+export { buildModel, CELL_TYPES, type CellType, MinimalGatedCell, type ModelShape } from './models.js';
+export { type ConformanceOptions, conformanceCases, defineConformanceSuite } from './suite.js';
 export type { CaseGroup, SuiteCase } from './suite-types.js';

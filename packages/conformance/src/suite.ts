@@ -40,8 +40,8 @@ export function defineConformanceSuite(createBackend: () => Backend | Promise<Ba
   let reference: Backend;
   const tally = new Map<CaseGroup, { ran: number; skipped: string[] }>();
   const count = (group: CaseGroup) => {
-    let t = tally.get(group);
-    if (!t) tally.set(group, (t = { ran: 0, skipped: [] }));
+    const t = tally.get(group) ?? { ran: 0, skipped: [] };
+    tally.set(group, t);
     return t;
   };
   const cases = conformanceCases(options).filter((c) => !options.groups || options.groups.includes(c.group));
@@ -53,9 +53,13 @@ export function defineConformanceSuite(createBackend: () => Backend | Promise<Ba
     });
     afterAll(() => {
       const label = options.name ?? `${subject?.name}/${subject?.dtype}`;
-      const lines = [...tally].map(([group, t]) => `  ${GROUP_TITLES[group].padEnd(44)} ${String(t.ran).padStart(4)} ran, ${t.skipped.length} skipped`);
+      const lines = [...tally].map(
+        ([group, t]) => `  ${GROUP_TITLES[group].padEnd(44)} ${String(t.ran).padStart(4)} ran, ${t.skipped.length} skipped`,
+      );
       const skipped = [...tally.values()].flatMap((t) => t.skipped);
-      console.log(`conformance summary for ${label}:\n${lines.join('\n')}${skipped.length ? `\n  skipped:\n    ${skipped.join('\n    ')}` : ''}`);
+      console.log(
+        `conformance summary for ${label}:\n${lines.join('\n')}${skipped.length ? `\n  skipped:\n    ${skipped.join('\n    ')}` : ''}`,
+      );
       if (options.destroy ?? true) subject?.destroy();
       reference?.destroy();
     });

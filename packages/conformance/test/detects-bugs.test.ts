@@ -45,7 +45,11 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
           const swap = (buffer: typeof args.gx) => {
             const rows = b.permute(buffer, [args.batch, 3, args.hidden], [0, 1, 2]);
             const parts = [1, 0, 2].map((block) => b.slice(rows, [args.batch, 3, args.hidden], 1, block, 1));
-            return b.concat(parts, parts.map(() => [args.batch, 1, args.hidden]), 1);
+            return b.concat(
+              parts,
+              parts.map(() => [args.batch, 1, args.hidden]),
+              1,
+            );
           };
           return b.cellForward.call(b, kind, { ...args, gx: swap(args.gx), gh: swap(args.gh) });
         },

@@ -11,4 +11,7 @@ function withoutFusedSequence(backend: Backend): Backend {
   return Object.assign(view, { supports: (feature: string) => feature !== 'fusedSequence' && backend.supports(feature as never) });
 }
 
-defineConformanceSuite(() => withoutFusedSequence(createJsBackend()), { name: 'js float32, per-step fallback', groups: ['pytorch', 'finite-differences'] });
+defineConformanceSuite(() => withoutFusedSequence(createJsBackend()), {
+  name: 'js float32, per-step fallback',
+  groups: ['pytorch', 'finite-differences'],
+});

@@ -1,7 +1,7 @@
 import type { Backend, BackendBuffer } from './backend.js';
-import { RecurError, ShapeError, describeShape } from './errors.js';
-import { type Shape, sameShape, stridesOf } from './shape.js';
+import { describeShape, RecurError, ShapeError } from './errors.js';
 import { keep, tidy } from './scope.js';
+import { type Shape, sameShape, stridesOf } from './shape.js';
 import { type GradNode, Tensor } from './tensor.js';
 
 let gradEnabled = true;
@@ -143,10 +143,14 @@ export function backward(root: Tensor, seed?: Tensor): void {
     throw new RecurError(`backward(): ${root} does not require a gradient; create inputs with { requiresGrad: true } or use parameters`);
   }
   if (seed && !sameShape(seed.shape, root.shape)) {
-    throw new ShapeError(`backward(grad): grad must have the root's shape ${describeShape(root.shape)}, received ${describeShape(seed.shape)}`);
+    throw new ShapeError(
+      `backward(grad): grad must have the root's shape ${describeShape(root.shape)}, received ${describeShape(seed.shape)}`,
+    );
   }
   if (!seed && root.size !== 1) {
-    throw new ShapeError(`backward(): the root must hold one element (a loss), received ${describeShape(root.shape)}; pass a gradient of that shape instead`);
+    throw new ShapeError(
+      `backward(): the root must hold one element (a loss), received ${describeShape(root.shape)}; pass a gradient of that shape instead`,
+    );
   }
   noGrad(() => {
     const start = seed ?? Tensor.fromBuffer(root.backend, root.backend.fill(root.size, 1), root.shape);
@@ -182,7 +186,9 @@ export function backward(root: Tensor, seed?: Tensor): void {
           return;
         }
         if (!sameShape(g.shape, input.shape)) {
-          throw new ShapeError(`internal: ${node.name} produced a gradient of shape ${describeShape(g.shape)} for an input of shape ${describeShape(input.shape)}`);
+          throw new ShapeError(
+            `internal: ${node.name} produced a gradient of shape ${describeShape(g.shape)} for an input of shape ${describeShape(input.shape)}`,
+          );
         }
         if (input.gradFn === null) {
           accumulateIntoLeaf(input, g, pool);

@@ -2,11 +2,10 @@
  * Node-only helpers (file system), kept out of the main entry so core stays browser-safe.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import type { LoadStateDictOptions, Module } from './nn/module.js';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
-import { readFile } from 'node:fs/promises';
+import type { LoadStateDictOptions, Module } from './nn/module.js';
 
 /**
  * Writes a file atomically: the bytes go to a temporary file in the same folder, are flushed

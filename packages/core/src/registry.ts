@@ -23,7 +23,8 @@ let defaultBackend: Backend | null = null;
  * Registering a name again replaces it.
  */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
-  if (!name || name === 'auto') throw new RecurError(`registerBackend: name must be a non-empty string other than 'auto', received '${name}'`);
+  if (!name || name === 'auto')
+    throw new RecurError(`registerBackend: name must be a non-empty string other than 'auto', received '${name}'`);
   registry.set(name, { factory, priority });
 }
 
@@ -56,7 +57,9 @@ export async function createBackend(name: string = 'auto', options: BackendOptio
       failures.push(`${candidate}: ${error.message}`);
     }
   }
-  throw new BackendUnavailableError(`createBackend('auto'): no registered backend could be created${failures.length ? ` (${failures.join('; ')})` : ''}`);
+  throw new BackendUnavailableError(
+    `createBackend('auto'): no registered backend could be created${failures.length ? ` (${failures.join('; ')})` : ''}`,
+  );
 }
 
 /** The backend used when a tensor or module is created without one. */

@@ -1,4 +1,4 @@
-import { ShapeError, ValueRangeError, describeShape } from './errors.js';
+import { describeShape, ShapeError, ValueRangeError } from './errors.js';
 
 export type Shape = readonly number[];
 

@@ -6,7 +6,7 @@ import { backward } from './autograd.js';
 import * as ew from './ops/elementwise.js';
 import { type CrossEntropyOptions, crossEntropy, mse } from './ops/loss.js';
 import { linear, matmul } from './ops/matmul.js';
-import { type ReduceOptions, mean, sum } from './ops/reduce.js';
+import { mean, type ReduceOptions, sum } from './ops/reduce.js';
 import { concat, permute, reshape, slice, transpose } from './ops/shape-ops.js';
 import type { Shape } from './shape.js';
 import { Tensor } from './tensor.js';

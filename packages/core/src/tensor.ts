@@ -1,8 +1,8 @@
 import type { Backend, BackendBuffer, DType, FloatArray } from './backend.js';
+import { BackendMismatchError, DisposedTensorError, describeShape, ShapeError } from './errors.js';
 import { getDefaultBackend } from './registry.js';
-import { BackendMismatchError, DisposedTensorError, ShapeError, describeShape } from './errors.js';
-import { type Shape, assertValidShape, sizeOf } from './shape.js';
 import { trackTensor, untrackTensor } from './scope.js';
+import { assertValidShape, type Shape, sizeOf } from './shape.js';
 
 /**
  * A node of the autograd graph: the operation that produced one or more tensors.
@@ -178,7 +178,9 @@ export class Parameter extends Tensor {
   /** Replaces the values with a copy of `data` (same number of elements). */
   copyFrom(data: ArrayLike<number>): void {
     if (data.length !== this.size) {
-      throw new ShapeError(`Parameter.copyFrom: expected ${this.size} values for shape ${describeShape(this.shape)}, received ${data.length}`);
+      throw new ShapeError(
+        `Parameter.copyFrom: expected ${this.size} values for shape ${describeShape(this.shape)}, received ${data.length}`,
+      );
     }
     const old = this.liveStorage();
     this.storage = new Storage(this.backend, this.backend.upload(data));
@@ -196,7 +198,9 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
   const resolvedShape = shape ?? [data.length];
   assertValidShape(resolvedShape, 'shape');
   if (sizeOf(resolvedShape) !== data.length) {
-    throw new ShapeError(`tensor: data has ${data.length} elements but shape ${describeShape(resolvedShape)} needs ${sizeOf(resolvedShape)}`);
+    throw new ShapeError(
+      `tensor: data has ${data.length} elements but shape ${describeShape(resolvedShape)} needs ${sizeOf(resolvedShape)}`,
+    );
   }
   const backend = options.backend ?? getDefaultBackend();
   return Tensor.fromBuffer(backend, backend.upload(data), resolvedShape, { requiresGrad: options.requiresGrad ?? false });

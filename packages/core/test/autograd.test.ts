@@ -1,8 +1,4 @@
 import {
-  Parameter,
-  RecurError,
-  ShapeError,
-  type Tensor,
   abs,
   add,
   backward,
@@ -22,10 +18,13 @@ import {
   mul,
   neg,
   noGrad,
+  Parameter,
   permute,
+  RecurError,
   reciprocal,
   relu,
   reshape,
+  ShapeError,
   scale,
   sigmoid,
   slice,
@@ -34,6 +33,7 @@ import {
   stack,
   sub,
   sum,
+  type Tensor,
   tanh,
   tensor,
   transpose,
@@ -315,7 +315,11 @@ describe('graph bookkeeping', () => {
     const e = exp(x);
     sum(add(mul(e, e), e)).backward();
     // dz/dx = (2e + 1)·e
-    expectClose(await values(x.grad as Tensor), [0.5, -1].map((v) => (2 * Math.exp(v) + 1) * Math.exp(v)), 1e-14);
+    expectClose(
+      await values(x.grad as Tensor),
+      [0.5, -1].map((v) => (2 * Math.exp(v) + 1) * Math.exp(v)),
+      1e-14,
+    );
     await gradCheck(
       backend,
       (t) => {

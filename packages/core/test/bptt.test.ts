@@ -1,4 +1,16 @@
-import { type BpttChunk, LSTM, type Tensor, ValueRangeError, bpttChunks, detachState, mse, mul, slice, tensor, truncatedBptt } from '@recur/core';
+import {
+  type BpttChunk,
+  bpttChunks,
+  detachState,
+  LSTM,
+  mse,
+  mul,
+  slice,
+  type Tensor,
+  tensor,
+  truncatedBptt,
+  ValueRangeError,
+} from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectError, expectGradientsMatch, f64, numericParamGradient, randomArray, values } from './helpers.js';
 

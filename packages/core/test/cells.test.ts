@@ -4,7 +4,7 @@
  * fed the parameter values read back from the model. Both the backend's fused-sequence path and
  * core's generic unrolled path are checked.
  */
-import { type Backend, GRU, LSTM, LeakyRNN, RNN, type RecurrentLayer, type Tensor, UGRNN, tensor } from '@recur/core';
+import { type Backend, GRU, LeakyRNN, LSTM, type RecurrentLayer, RNN, type Tensor, tensor, UGRNN } from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, f64, gradCheck, paramGradCheck, randomArray, values, withoutFusedSequence } from './helpers.js';
 
@@ -82,7 +82,11 @@ async function weightsOf(model: RecurrentLayer, suffix = '_l0'): Promise<Weights
   };
 }
 
-const make = (kind: Kind, backend: Backend, options: { bias?: boolean; numLayers?: number; bidirectional?: boolean } = {}): RecurrentLayer => {
+const make = (
+  kind: Kind,
+  backend: Backend,
+  options: { bias?: boolean; numLayers?: number; bidirectional?: boolean } = {},
+): RecurrentLayer => {
   const common = { inputSize: 3, hiddenSize: 2, backend, seed: 11, ...options };
   switch (kind) {
     case 'tanh':

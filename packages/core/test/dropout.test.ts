@@ -1,4 +1,4 @@
-import { Dropout, GRU, type Tensor, ValueRangeError, sum, tensor } from '@recur/core';
+import { Dropout, GRU, sum, type Tensor, tensor, ValueRangeError } from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectError, f64, randomArray, values } from './helpers.js';
 

@@ -7,7 +7,7 @@
  * backend (whose forward pass is checked separately by the closed-form tests).
  */
 import { createJsBackend } from '@recur/backend-js';
-import { type Backend, type BackendBuffer, type Parameter, type Tensor, noGrad, mul, sum, tensor } from '@recur/core';
+import { type Backend, type BackendBuffer, mul, noGrad, type Parameter, sum, type Tensor, tensor } from '@recur/core';
 import { expect } from 'vitest';
 
 /** A fresh float64 JS backend (each call a new instance). */
@@ -79,7 +79,12 @@ export interface GradCheckOptions {
  * backend, with the loss `sum(mul(out, R))` for a fixed random R shaped like the output. The
  * numeric loss is evaluated in plain JS (Σ out·R) from the forward values, without autograd.
  */
-export async function gradCheck(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: GradInput[], options: GradCheckOptions = {}): Promise<void> {
+export async function gradCheck(
+  backend: Backend,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: GradInput[],
+  options: GradCheckOptions = {},
+): Promise<void> {
   const eps = options.eps ?? 1e-6;
   const tol = options.tol ?? 1e-6;
   const wrt = options.wrt ?? inputs.map((_, i) => i);

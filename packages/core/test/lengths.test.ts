@@ -2,7 +2,7 @@
  * Variable-length batches (PyTorch's packed sequences): each sequence is checked against the
  * same model run on that sequence alone with T = its length.
  */
-import { type Backend, GRU, LSTM, LeakyRNN, RNN, type RecurrentLayer, type Tensor, UGRNN, tensor } from '@recur/core';
+import { type Backend, GRU, LeakyRNN, LSTM, type RecurrentLayer, RNN, type Tensor, tensor, UGRNN } from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, f64, randomArray, values, withoutFusedSequence } from './helpers.js';
 
@@ -19,7 +19,8 @@ const models: [string, (backend: Backend, numLayers: number, bidirectional: bool
   ['UGRNN', (backend, numLayers, bidirectional) => new UGRNN({ inputSize: I, hiddenSize: H, numLayers, bidirectional, backend, seed: 4 })],
   [
     'LeakyRNN',
-    (backend, numLayers, bidirectional) => new LeakyRNN({ inputSize: I, hiddenSize: H, numLayers, bidirectional, tau: [1, 2, 3], backend, seed: 5 }),
+    (backend, numLayers, bidirectional) =>
+      new LeakyRNN({ inputSize: I, hiddenSize: H, numLayers, bidirectional, tau: [1, 2, 3], backend, seed: 5 }),
   ],
 ];
 const paths: [string, () => Backend][] = [
@@ -89,7 +90,9 @@ describe('variable lengths', () => {
       // A one-direction LSTM holding the reverse direction's weights.
       const reverse = new LSTM({ inputSize: I, hiddenSize: H, backend, seed: 7 });
       const dict = bi.stateDict();
-      await reverse.loadStateDict(Object.fromEntries(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((k) => [`${k}_l0`, dict[`${k}_l0_reverse`]])));
+      await reverse.loadStateDict(
+        Object.fromEntries(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((k) => [`${k}_l0`, dict[`${k}_l0_reverse`]])),
+      );
       const xs = randomArray(34, T * B * I);
       const run = bi.forward(tensor(xs, [T, B, I], { backend }), { lengths });
       const output = await values(run.output);
@@ -119,7 +122,7 @@ describe('variable lengths', () => {
     const xs = randomArray(37, T * B * I);
     // Element k of [T, B, I] is at step ⌊k / (B·I)⌋ of sequence ⌊k / I⌋ mod B.
     const padded = xs.map((v, k) => (Math.floor(k / (I * B)) >= lengths[Math.floor(k / I) % B] ? Number.NaN : v));
-    expect(padded.filter(Number.isNaN)).toHaveLength(((T - 2) + (T - 3)) * I);
+    expect(padded.filter(Number.isNaN)).toHaveLength((T - 2 + (T - 3)) * I);
     const clean = model.forward(tensor(xs, [T, B, I], { backend }), { lengths });
     const dirty = model.forward(tensor(padded, [T, B, I], { backend }), { lengths });
     expect(await values(dirty.output)).toEqual(await values(clean.output));

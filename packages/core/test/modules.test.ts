@@ -1,5 +1,5 @@
-import { GRU, LSTM, LeakyRNN, Linear, RNN, StateDictError, type Tensor, UGRNN, mean, square, tensor } from '@recur/core';
 import { createJsBackend } from '@recur/backend-js';
+import { GRU, LeakyRNN, Linear, LSTM, mean, RNN, StateDictError, square, type Tensor, tensor, UGRNN } from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { expectRejection, f64, paramGradCheck, randomArray, values } from './helpers.js';
 
@@ -24,22 +24,35 @@ describe('parameters follow PyTorch', () => {
       }
     }
     expect([...lstm.namedParameters()].map(([name, p]) => [name, [...p.shape]])).toEqual(expected);
-    expect(expected.map(([n]) => n).slice(0, 5)).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l0_reverse']);
+    expect(expected.map(([n]) => n).slice(0, 5)).toEqual([
+      'weight_ih_l0',
+      'weight_hh_l0',
+      'bias_ih_l0',
+      'bias_hh_l0',
+      'weight_ih_l0_reverse',
+    ]);
     expect(expected[expected.length - 1][0]).toBe('bias_hh_l1_reverse');
     expect(Object.keys(lstm.stateDict())).toEqual(expected.map(([n]) => n));
     expect(lstm.parameters().every((p) => p.requiresGrad)).toBe(true);
   });
 
   it('gate counts: GRU 3H, RNN H, UGRNN 2H rows', () => {
-    const shapes = (m: { namedParameters(): Generator<[string, Tensor]> }) => Object.fromEntries([...m.namedParameters()].map(([n, p]) => [n, [...p.shape]]));
+    const shapes = (m: { namedParameters(): Generator<[string, Tensor]> }) =>
+      Object.fromEntries([...m.namedParameters()].map(([n, p]) => [n, [...p.shape]]));
     expect(shapes(new GRU({ inputSize: 3, hiddenSize: 5, backend, seed: 1 }))).toEqual({
       weight_ih_l0: [15, 3],
       weight_hh_l0: [15, 5],
       bias_ih_l0: [15],
       bias_hh_l0: [15],
     });
-    expect(shapes(new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, backend, seed: 1 }))).toMatchObject({ weight_ih_l1: [5, 5], bias_hh_l1: [5] });
-    expect(shapes(new UGRNN({ inputSize: 3, hiddenSize: 5, backend, seed: 1 }))).toMatchObject({ weight_ih_l0: [10, 3], weight_hh_l0: [10, 5] });
+    expect(shapes(new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, backend, seed: 1 }))).toMatchObject({
+      weight_ih_l1: [5, 5],
+      bias_hh_l1: [5],
+    });
+    expect(shapes(new UGRNN({ inputSize: 3, hiddenSize: 5, backend, seed: 1 }))).toMatchObject({
+      weight_ih_l0: [10, 3],
+      weight_hh_l0: [10, 5],
+    });
   });
 
   it('bias: false drops the biases', () => {
@@ -103,7 +116,9 @@ describe('stateDict / loadStateDict', () => {
 
   it('accepts host arrays, and a float32 model loads a float64 one', async () => {
     const a = new GRU({ inputSize: 3, hiddenSize: 2, backend, seed: 1 });
-    const host = Object.fromEntries(Object.entries(await snapshot(a)).map(([k, data]) => [k, { data, shape: [...a.stateDict()[k].shape] }]));
+    const host = Object.fromEntries(
+      Object.entries(await snapshot(a)).map(([k, data]) => [k, { data, shape: [...a.stateDict()[k].shape] }]),
+    );
     const b = new GRU({ inputSize: 3, hiddenSize: 2, backend, seed: 5 });
     await b.loadStateDict(host);
     expect(await snapshot(b)).toEqual(await snapshot(a));

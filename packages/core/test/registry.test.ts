@@ -5,11 +5,11 @@
 import {
   type Backend,
   BackendUnavailableError,
-  RecurError,
   createBackend,
   getDefaultBackend,
   hasDefaultBackend,
   listBackends,
+  RecurError,
   registerBackend,
   setDefaultBackend,
 } from '@recur/core';
@@ -26,9 +26,13 @@ describe('backend registry', () => {
   });
 
   it("'auto' with no working backend throws BackendUnavailableError listing the failures", async () => {
-    registerBackend('missing-gpu', () => {
-      throw new BackendUnavailableError('no adapter');
-    }, 50);
+    registerBackend(
+      'missing-gpu',
+      () => {
+        throw new BackendUnavailableError('no adapter');
+      },
+      50,
+    );
     await expectRejection(() => createBackend('auto'), BackendUnavailableError, "createBackend('auto')", 'missing-gpu: no adapter');
     await expectRejection(() => createBackend(), BackendUnavailableError, 'missing-gpu');
   });
@@ -50,9 +54,13 @@ describe('backend registry', () => {
   });
 
   it('other errors from a factory are not swallowed by auto', async () => {
-    registerBackend('broken', () => {
-      throw new TypeError('bug in factory');
-    }, 100);
+    registerBackend(
+      'broken',
+      () => {
+        throw new TypeError('bug in factory');
+      },
+      100,
+    );
     await expect(createBackend('auto')).rejects.toThrow(TypeError);
     // Registering a name again replaces it (and its priority).
     registerBackend('broken', () => fake('broken'), -1);

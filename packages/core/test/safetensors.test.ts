@@ -1,8 +1,8 @@
-import { mkdtemp, mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJsBackend } from '@recur/backend-js';
-import { FormatError, GRU, decodeSafetensors, encodeSafetensors } from '@recur/core';
+import { decodeSafetensors, encodeSafetensors, FormatError, GRU } from '@recur/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../src/node.js';
 
@@ -13,14 +13,18 @@ function handMadeFile(header: object, values: number[]): Uint8Array {
   const view = new DataView(bytes.buffer);
   view.setUint32(0, json.length, true); // low half of the u64; the high half stays 0
   bytes.set(json, 8);
-  values.forEach((v, i) => view.setFloat32(8 + json.length + 4 * i, v, true));
+  for (const [i, v] of values.entries()) view.setFloat32(8 + json.length + 4 * i, v, true);
   return bytes;
 }
 
 describe('safetensors', () => {
   it('decodes a hand-made file', () => {
     const file = handMadeFile(
-      { __metadata__: { format: 'pt' }, b: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, a: { dtype: 'F32', shape: [1, 2], data_offsets: [8, 16] } },
+      {
+        __metadata__: { format: 'pt' },
+        b: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        a: { dtype: 'F32', shape: [1, 2], data_offsets: [8, 16] },
+      },
       [1.5, -2, 3.25, 4],
     );
     const { tensors, metadata } = decodeSafetensors(file);
@@ -31,7 +35,10 @@ describe('safetensors', () => {
   });
 
   it('round-trips through encode and decode, with 8-byte aligned data', async () => {
-    const bytes = await encodeSafetensors({ w: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, bias: { shape: [3], data: [0.5, 0.25, -1] } }, { step: '7' });
+    const bytes = await encodeSafetensors(
+      { w: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, bias: { shape: [3], data: [0.5, 0.25, -1] } },
+      { step: '7' },
+    );
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + headerLength) % 8).toBe(0);
     const { tensors, metadata } = decodeSafetensors(bytes);

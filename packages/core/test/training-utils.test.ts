@@ -1,14 +1,14 @@
 import {
-  NonFiniteError,
-  Parameter,
-  type Tensor,
-  ValueRangeError,
   accuracy,
   clipGradNorm,
   clipGradValue,
   crossEntropy,
+  NonFiniteError,
+  Parameter,
   perplexity,
+  type Tensor,
   tensor,
+  ValueRangeError,
   zeros,
 } from '@recur/core';
 import { describe, expect, it } from 'vitest';
@@ -78,7 +78,10 @@ describe('clipGradValue', () => {
 describe('metrics', () => {
   it('perplexity of uniform logits over V classes is V', async () => {
     for (const V of [2, 5, 50]) {
-      const loss = await crossEntropy(zeros([3, 4, V], { backend }), new Array(12).fill(0).map((_, i) => i % V)).item();
+      const loss = await crossEntropy(
+        zeros([3, 4, V], { backend }),
+        new Array(12).fill(0).map((_, i) => i % V),
+      ).item();
       expectClose([loss], [Math.log(V)], 1e-14);
       expectClose([perplexity(loss)], [V], 1e-13);
     }

@@ -10,7 +10,8 @@
 namespace recur {
 
 static inline float fastExp(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
@@ -37,9 +38,9 @@ static inline float fastSigmoid(float x) {
 // tanh(x) = sign(x)·(1 − t)/(1 + t), t = e^{−2|x|}.
 static inline float fastTanh(float x) {
   const float ax = std::fabs(x);
-  if (ax < 0.0004f) return x;  // |tanh x − x| < x³/3: below float32 resolution here
   const float t = fastExp(-2.0f * ax);
-  const float y = (1.0f - t) / (1.0f + t);
+  float y = (1.0f - t) / (1.0f + t);
+  y = ax < 0.0004f ? ax : y;  // |tanh x − x| < x³/3: below float32 resolution there
   return std::copysign(y, x);
 }
 

@@ -28,6 +28,20 @@ void TaskQueue::push(Task task) {
   if (wake) wake_.notify_one();
 }
 
+bool TaskQueue::tryRunInline(const Task& task) {
+  // pending_ is only raised by this (the JS) thread, so once it reads 0 the worker stays idle
+  // until the next push; the acquire load makes the worker's writes visible here.
+  if (quit_ || pending_.load(std::memory_order_acquire) != 0) return false;
+  try {
+    task();
+  } catch (const std::exception& e) {
+    if (error_.empty()) error_ = e.what();
+  } catch (...) {
+    if (error_.empty()) error_ = "unknown native error";
+  }
+  return true;
+}
+
 void TaskQueue::stop() {
   if (stopped_) return;
   {

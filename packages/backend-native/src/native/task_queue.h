@@ -25,11 +25,16 @@ class TaskQueue {
   TaskQueue& operator=(const TaskQueue&) = delete;
 
   void push(Task task);
+  // JS thread only: runs `task` on the calling thread when nothing is queued or running (so
+  // call order is kept) and returns true; otherwise returns false and the caller pushes it.
+  bool tryRunInline(const Task& task);
+  // JS thread only: whether every pushed task has finished.
+  bool idle() const { return pending_.load(std::memory_order_acquire) == 0; }
   // Runs every queued task, then stops the worker. Idempotent.
   void stop();
   bool stopped() const { return stopped_; }
 
-  // Worker thread only: the first error since the last call, cleared.
+  // The first error since the last call, cleared. Worker thread, or the JS thread when idle().
   std::string takeError();
 
  private:

@@ -1,4 +1,4 @@
-import { FormatError, ShapeError, describeShape } from '../errors.js';
+import { describeShape, FormatError, ShapeError } from '../errors.js';
 import type { HostArray } from '../nn/module.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -14,7 +14,10 @@ export interface SafetensorsContent {
 }
 
 /** Encodes named host arrays (or tensors, read back first) as a safetensors file. */
-export async function encodeSafetensors(entries: Record<string, Tensor | HostArray>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+export async function encodeSafetensors(
+  entries: Record<string, Tensor | HostArray>,
+  metadata: Record<string, string> = {},
+): Promise<Uint8Array> {
   const names = Object.keys(entries).sort();
   const arrays: Float32Array[] = [];
   const header: Record<string, unknown> = {};
@@ -52,7 +55,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   if (bytes.length < 8) throw new FormatError(`safetensors: file is ${bytes.length} bytes, shorter than its 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new FormatError(`safetensors: header length ${headerLength} exceeds the file (${bytes.length} bytes)`);
+  if (headerLength > bytes.length - 8)
+    throw new FormatError(`safetensors: header length ${headerLength} exceeds the file (${bytes.length} bytes)`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
@@ -69,13 +73,16 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
     if (info.dtype !== 'F32') throw new FormatError(`safetensors: '${name}' has dtype ${String(info.dtype)}; only F32 is supported`);
     const shape = info.shape;
     const offsets = info.data_offsets;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FormatError(`safetensors: '${name}' has an invalid shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new FormatError(`safetensors: '${name}' has an invalid shape`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
       throw new FormatError(`safetensors: '${name}' has invalid data_offsets`);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin || end > dataLength || end - begin !== 4 * sizeOf(shape)) {
-      throw new FormatError(`safetensors: '${name}' data_offsets [${begin}, ${end}] do not fit shape ${describeShape(shape)} in ${dataLength} data bytes`);
+      throw new FormatError(
+        `safetensors: '${name}' data_offsets [${begin}, ${end}] do not fit shape ${describeShape(shape)} in ${dataLength} data bytes`,
+      );
     }
     const data = new Float32Array(sizeOf(shape));
     for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(dataStart + begin + 4 * i, true);
@@ -85,7 +92,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   spans.sort((a, b) => a[0] - b[0]);
   let covered = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== covered) throw new FormatError(`safetensors: '${name}' starts at ${begin} but the previous tensor ends at ${covered} (hole or overlap)`);
+    if (begin !== covered)
+      throw new FormatError(`safetensors: '${name}' starts at ${begin} but the previous tensor ends at ${covered} (hole or overlap)`);
     covered = end;
   }
   if (covered !== dataLength) throw new FormatError(`safetensors: tensors cover ${covered} of ${dataLength} data bytes`);

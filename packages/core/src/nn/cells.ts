@@ -1,7 +1,7 @@
 import { type CellKind, GATE_COUNT } from '../backend.js';
 import { ValueRangeError } from '../errors.js';
-import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
 import { cellStep } from '../ops/cell.js';
+import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import type { Parameter, Tensor } from '../tensor.js';
 import { Module, type ModuleOptions } from './module.js';
@@ -138,7 +138,8 @@ export class LeakyCell extends Module implements Cell {
     const withBias = options.bias ?? true;
     this.biasIh = withBias ? this.addParameter('bias_ih', init(H), [H]) : null;
     this.biasHh = withBias ? this.addParameter('bias_hh', init(H), [H]) : null;
-    const tau = typeof options.tau === 'number' || options.tau === undefined ? new Array<number>(H).fill(options.tau ?? 1) : Array.from(options.tau);
+    const tau =
+      typeof options.tau === 'number' || options.tau === undefined ? new Array<number>(H).fill(options.tau ?? 1) : Array.from(options.tau);
     if (tau.length !== H || tau.some((t) => !(t >= 1))) {
       throw new ValueRangeError(`LeakyCell: tau must be a number ≥ 1 or ${H} numbers ≥ 1, received ${JSON.stringify(options.tau)}`);
     }

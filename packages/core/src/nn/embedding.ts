@@ -1,7 +1,6 @@
-import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
-import { gatherRows } from '../ops/shape-ops.js';
-import { reshape } from '../ops/shape-ops.js';
-import { type Shape, assertValidShape, sizeOf } from '../shape.js';
+import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
+import { gatherRows, reshape } from '../ops/shape-ops.js';
+import { assertValidShape, type Shape, sizeOf } from '../shape.js';
 import type { Parameter, Tensor } from '../tensor.js';
 import { assertPositiveInteger } from './cells.js';
 import { Module, type ModuleOptions } from './module.js';
@@ -23,13 +22,17 @@ export class Embedding extends Module {
     assertPositiveInteger(options.embeddingDim, 'embeddingDim');
     this.numEmbeddings = options.numEmbeddings;
     this.embeddingDim = options.embeddingDim;
-    this.weight = this.addParameter('weight', this.random.normalArray(this.numEmbeddings * this.embeddingDim), [this.numEmbeddings, this.embeddingDim]);
+    this.weight = this.addParameter('weight', this.random.normalArray(this.numEmbeddings * this.embeddingDim), [
+      this.numEmbeddings,
+      this.embeddingDim,
+    ]);
   }
 
   /** Looks up token ids (flat, row-major over `shape`); returns `[...shape, embeddingDim]`. */
   forward(ids: ArrayLike<number>, shape: Shape = [ids.length]): Tensor {
     assertValidShape(shape, 'shape');
-    if (sizeOf(shape) !== ids.length) throw new ShapeError(`Embedding: ids has ${ids.length} entries but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
+    if (sizeOf(shape) !== ids.length)
+      throw new ShapeError(`Embedding: ids has ${ids.length} entries but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
     const index = new Int32Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];

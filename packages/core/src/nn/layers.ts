@@ -1,5 +1,5 @@
-import { RecurrentLayer, type RecurrentLayerOptions } from './recurrent.js';
 import { FusedCell, LeakyCell } from './cells.js';
+import { RecurrentLayer, type RecurrentLayerOptions } from './recurrent.js';
 
 /** PyTorch's options, camelCased; the cell is fixed by the class. */
 export type LayerOptions = Omit<RecurrentLayerOptions, 'cell'> & {
@@ -50,7 +50,8 @@ export class LeakyRNN extends RecurrentLayer {
   ) {
     super({
       ...options,
-      cell: (args) => new LeakyCell({ ...args, bias: options.bias, nonlinearity: options.nonlinearity, tau: options.tau, learnTau: options.learnTau }),
+      cell: (args) =>
+        new LeakyCell({ ...args, bias: options.bias, nonlinearity: options.nonlinearity, tau: options.tau, learnTau: options.learnTau }),
     });
   }
 }

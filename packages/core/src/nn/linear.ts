@@ -22,7 +22,8 @@ export class Linear extends Module {
     const { inFeatures, outFeatures } = options;
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addParameter('weight', this.random.uniformArray(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures]);
-    this.bias = (options.bias ?? true) ? this.addParameter('bias', this.random.uniformArray(outFeatures, -bound, bound), [outFeatures]) : null;
+    this.bias =
+      (options.bias ?? true) ? this.addParameter('bias', this.random.uniformArray(outFeatures, -bound, bound), [outFeatures]) : null;
   }
 
   forward(x: Tensor): Tensor {

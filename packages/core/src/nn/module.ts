@@ -1,9 +1,9 @@
 import type { Backend } from '../backend.js';
-import { StateDictError, describeShape } from '../errors.js';
+import { describeShape, StateDictError } from '../errors.js';
+import { globalGenerator, Random } from '../random.js';
 import { getDefaultBackend } from '../registry.js';
 import { type Shape, sameShape } from '../shape.js';
 import { Parameter, type Tensor } from '../tensor.js';
-import { Random, globalGenerator } from '../random.js';
 
 /** A state-dict entry given as host data (e.g. read from a safetensors file). */
 export interface HostArray {

@@ -1,11 +1,11 @@
-import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
+import type { Backend } from '../backend.js';
+import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
 import { fusedSequence } from '../ops/sequence.js';
 import { concat, gatherRows, permute, reshape, stack, unstack } from '../ops/shape-ops.js';
-import { Tensor, commonBackend } from '../tensor.js';
-import type { Backend } from '../backend.js';
 import type { Random } from '../random.js';
-import { type Cell, assertPositiveInteger } from './cells.js';
+import { commonBackend, Tensor } from '../tensor.js';
+import { assertPositiveInteger, type Cell } from './cells.js';
 import { dropoutMask } from './dropout.js';
 import { Module, type ModuleOptions } from './module.js';
 
@@ -145,7 +145,7 @@ export class RecurrentLayer extends Module {
         const state = initial.map((s) => s[index]);
         const run = this.runDirection(this.cells[layer][direction], x, state, lengths, direction === 1);
         outputs.push(run.output);
-        run.state.forEach((s, slot) => finals[slot].push(s));
+        for (const [slot, s] of run.state.entries()) finals[slot].push(s);
       }
       let y = outputs.length === 1 ? outputs[0] : concat(outputs, 2);
       if (this.residual && layer > 0) y = add(y, x);
@@ -158,11 +158,13 @@ export class RecurrentLayer extends Module {
 
   private checkLengths(lengths: ArrayLike<number> | undefined, steps: number, batch: number): Int32Array | undefined {
     if (lengths === undefined) return undefined;
-    if (lengths.length !== batch) throw new ShapeError(`forward: lengths must hold one length per sequence (${batch}), received ${lengths.length}`);
+    if (lengths.length !== batch)
+      throw new ShapeError(`forward: lengths must hold one length per sequence (${batch}), received ${lengths.length}`);
     const out = new Int32Array(batch);
     for (let b = 0; b < batch; b++) {
       const n = lengths[b];
-      if (!Number.isInteger(n) || n < 1 || n > steps) throw new ValueRangeError(`forward: lengths[${b}] = ${n} must be an integer in [1, ${steps}]`);
+      if (!Number.isInteger(n) || n < 1 || n > steps)
+        throw new ValueRangeError(`forward: lengths[${b}] = ${n} must be an integer in [1, ${steps}]`);
       out[b] = n;
     }
     return out.every((n) => n === steps) ? undefined : out;
@@ -171,7 +173,9 @@ export class RecurrentLayer extends Module {
   /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
   private initialStates(options: RecurrentForwardOptions, batch: number): Tensor[][] {
     if (options.c0 && !options.state && this.stateSize < 2) {
-      throw new ShapeError(`forward: c0 was given but this layer's cells have ${this.stateSize} state tensor (only h0); c0 is for LSTM-like cells`);
+      throw new ShapeError(
+        `forward: c0 was given but this layer's cells have ${this.stateSize} state tensor (only h0); c0 is for LSTM-like cells`,
+      );
     }
     const given = options.state ?? [options.h0, options.c0].slice(0, this.stateSize);
     const rows = this.numLayers * this.directions;
@@ -179,10 +183,14 @@ export class RecurrentLayer extends Module {
     return Array.from({ length: this.stateSize }, (_, slot) => {
       const s = given[slot];
       if (!s) {
-        return Array.from({ length: rows }, () => Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]));
+        return Array.from({ length: rows }, () =>
+          Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]),
+        );
       }
       if (s.rank !== 3 || s.shape.some((d, i) => d !== expected[i])) {
-        throw new ShapeError(`forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape(expected)}, received ${describeShape(s.shape)}`);
+        throw new ShapeError(
+          `forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape(expected)}, received ${describeShape(s.shape)}`,
+        );
       }
       commonBackend('forward', s, this.parameters()[0] ?? s);
       return unstack(s);
@@ -190,7 +198,13 @@ export class RecurrentLayer extends Module {
   }
 
   /** One direction of one layer over time-major `x` `[T, B, F]`. */
-  private runDirection(cell: Cell, x: Tensor, state: Tensor[], lengths: Int32Array | undefined, reverse: boolean): { output: Tensor; state: Tensor[] } {
+  private runDirection(
+    cell: Cell,
+    x: Tensor,
+    state: Tensor[],
+    lengths: Int32Array | undefined,
+    reverse: boolean,
+  ): { output: Tensor; state: Tensor[] } {
     const [steps, batch] = x.shape;
     const input = reverse ? reverseSequences(x, lengths) : x;
     let result: { output: Tensor; state: Tensor[] };

@@ -1,7 +1,7 @@
-import { type CellKind, GATE_COUNT } from '../backend.js';
 import { recordOp } from '../autograd.js';
-import { ShapeError, describeShape } from '../errors.js';
-import { Tensor, commonBackend } from '../tensor.js';
+import { type CellKind, GATE_COUNT } from '../backend.js';
+import { describeShape, ShapeError } from '../errors.js';
+import { commonBackend, Tensor } from '../tensor.js';
 
 /**
  * One step of a fused cell (see `CellKind`): from the gate pre-activations `gx` `[B, G·H]`

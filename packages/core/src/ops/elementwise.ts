@@ -1,7 +1,7 @@
-import type { BinaryOp, UnaryOp } from '../backend.js';
 import { recordOp } from '../autograd.js';
-import { type Shape, broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
-import { Tensor, commonBackend } from '../tensor.js';
+import type { BinaryOp, UnaryOp } from '../backend.js';
+import { broadcastShapes, broadcastStrides, type Shape, sameShape } from '../shape.js';
+import { commonBackend, Tensor } from '../tensor.js';
 
 export type TensorLike = Tensor | number;
 
@@ -19,7 +19,14 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 
 function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): [Tensor['buffer'], number[]] {
   const outShape = broadcastShapes(a.shape, b.shape, op);
-  const buffer = a.backend.binary(op, a.buffer, broadcastStrides(a.shape, outShape), b.buffer, broadcastStrides(b.shape, outShape), outShape);
+  const buffer = a.backend.binary(
+    op,
+    a.buffer,
+    broadcastStrides(a.shape, outShape),
+    b.buffer,
+    broadcastStrides(b.shape, outShape),
+    outShape,
+  );
   return [buffer, outShape];
 }
 

@@ -1,7 +1,7 @@
 import { recordOp } from '../autograd.js';
-import { NonFiniteError, ShapeError, ValueRangeError, describeShape } from '../errors.js';
+import { describeShape, NonFiniteError, ShapeError, ValueRangeError } from '../errors.js';
 import { sameShape, stridesOf } from '../shape.js';
-import { Tensor, commonBackend } from '../tensor.js';
+import { commonBackend, Tensor } from '../tensor.js';
 import { square, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 
@@ -22,7 +22,9 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / Math.max(1, classes);
   if (targets.length !== rows) {
-    throw new ShapeError(`crossEntropy: targets must hold one class id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`);
+    throw new ShapeError(
+      `crossEntropy: targets must hold one class id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`,
+    );
   }
   if (options.mask && options.mask.length !== rows) {
     throw new ShapeError(`crossEntropy: mask must hold one entry per row (${rows}), received ${options.mask.length}`);
@@ -49,7 +51,20 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
   return recordOp('crossEntropy', backend, [logits], [[loss, []]], ([g]) => {
     if (!g) return [null];
     const strides = stridesOf(logits.shape);
-    return [Tensor.fromBuffer(backend, backend.binary('mul', grad.buffer, strides, g.buffer, strides.map(() => 0), logits.shape), logits.shape)];
+    return [
+      Tensor.fromBuffer(
+        backend,
+        backend.binary(
+          'mul',
+          grad.buffer,
+          strides,
+          g.buffer,
+          strides.map(() => 0),
+          logits.shape,
+        ),
+        logits.shape,
+      ),
+    ];
   })[0];
 }
 

@@ -1,6 +1,6 @@
 import { recordOp } from '../autograd.js';
-import { ShapeError, describeShape } from '../errors.js';
-import { Tensor, commonBackend } from '../tensor.js';
+import { describeShape, ShapeError } from '../errors.js';
+import { commonBackend, Tensor } from '../tensor.js';
 
 /**
  * Matrix product `a · b` with `a` `[..., k]` (leading axes flattened into rows) and `b` `[k, n]`;
@@ -33,7 +33,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], received ${describeShape(weight.shape)}`);
   const [outFeatures, inFeatures] = weight.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures) {
-    throw new ShapeError(`linear: expected x [..., ${inFeatures}] for weight ${describeShape(weight.shape)}, received x ${describeShape(x.shape)}`);
+    throw new ShapeError(
+      `linear: expected x [..., ${inFeatures}] for weight ${describeShape(weight.shape)}, received x ${describeShape(x.shape)}`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new ShapeError(`linear: bias must be [${outFeatures}], received ${describeShape(bias.shape)}`);
@@ -48,7 +50,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   return recordOp('linear', backend, [x, weight, bias ?? null], [[buffer, shape]], ([g], needs) => {
     if (!g) return [null, null, null];
-    const gx = needs[0] ? Tensor.fromBuffer(backend, backend.gemm(g.buffer, weight.buffer, { m, n: inFeatures, k: outFeatures }), x.shape) : null;
+    const gx = needs[0]
+      ? Tensor.fromBuffer(backend, backend.gemm(g.buffer, weight.buffer, { m, n: inFeatures, k: outFeatures }), x.shape)
+      : null;
     const gw = needs[1]
       ? Tensor.fromBuffer(backend, backend.gemm(g.buffer, x.buffer, { m: outFeatures, n: inFeatures, k: m, transA: true }), weight.shape)
       : null;

@@ -1,5 +1,5 @@
 import { recordOp } from '../autograd.js';
-import { type Shape, broadcastStrides, normalizeAxis, sizeOf } from '../shape.js';
+import { broadcastStrides, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { scale } from './elementwise.js';
 
@@ -19,7 +19,14 @@ function reducedShapes(x: Tensor, axes: number | readonly number[] | undefined, 
 /** Broadcasts `g` (whose data has shape `from`, broadcast-compatible with `to`) to shape `to`. */
 export function expandTo(g: Tensor, from: Shape, to: Shape): Tensor {
   const one = g.backend.fill(1, 1);
-  const buffer = g.backend.binary('mul', g.buffer, broadcastStrides(from, to), one, to.map(() => 0), to);
+  const buffer = g.backend.binary(
+    'mul',
+    g.buffer,
+    broadcastStrides(from, to),
+    one,
+    to.map(() => 0),
+    to,
+  );
   g.backend.dispose(one);
   return Tensor.fromBuffer(g.backend, buffer, to);
 }

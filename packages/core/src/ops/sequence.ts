@@ -1,5 +1,5 @@
-import type { BackendBuffer, CellKind, SequenceForwardArgs } from '../backend.js';
 import { recordOp } from '../autograd.js';
+import type { BackendBuffer, CellKind, SequenceForwardArgs } from '../backend.js';
 import { Tensor } from '../tensor.js';
 
 export interface FusedSequenceInputs {
@@ -49,38 +49,44 @@ export function fusedSequence(inputs: FusedSequenceInputs): Tensor[] {
     [result.hN, state],
   ];
   if (result.cN) outputs.push([result.cN, state]);
-  return recordOp(`sequence:${kind}`, backend, [x, weightIh, weightHh, biasIh, biasHh, h0, c0 ?? null], outputs, ([dOut, dhN, dcN], needs) => {
-    const owned: BackendBuffer[] = [];
-    const orZeros = (g: Tensor | null, size: number) => {
-      if (g) return g.buffer;
-      const zeros = backend.fill(size, 0);
-      owned.push(zeros);
-      return zeros;
-    };
-    const grads = (backend.sequenceBackward as NonNullable<typeof backend.sequenceBackward>)({
-      ...args(),
-      saved: saved.buffer,
-      dOutput: orZeros(dOut, steps * batch * hidden),
-      dhN: orZeros(dhN, batch * hidden),
-      dcN: kind === 'lstm' ? orZeros(dcN ?? null, batch * hidden) : undefined,
-    });
-    for (const b of owned) backend.dispose(b);
-    const wrap = (need: boolean, buffer: BackendBuffer | undefined, like: Tensor | null | undefined) => {
-      if (!buffer) return null;
-      if (!need || !like) {
-        backend.dispose(buffer);
-        return null;
-      }
-      return Tensor.fromBuffer(backend, buffer, like.shape);
-    };
-    return [
-      wrap(needs[0], grads.dx, x),
-      wrap(needs[1], grads.dWIh, weightIh),
-      wrap(needs[2], grads.dWHh, weightHh),
-      wrap(needs[3], grads.dBIh, biasIh),
-      wrap(needs[4], grads.dBHh, biasHh),
-      wrap(needs[5], grads.dh0, h0),
-      wrap(needs[6], grads.dc0, c0),
-    ];
-  });
+  return recordOp(
+    `sequence:${kind}`,
+    backend,
+    [x, weightIh, weightHh, biasIh, biasHh, h0, c0 ?? null],
+    outputs,
+    ([dOut, dhN, dcN], needs) => {
+      const owned: BackendBuffer[] = [];
+      const orZeros = (g: Tensor | null, size: number) => {
+        if (g) return g.buffer;
+        const zeros = backend.fill(size, 0);
+        owned.push(zeros);
+        return zeros;
+      };
+      const grads = (backend.sequenceBackward as NonNullable<typeof backend.sequenceBackward>)({
+        ...args(),
+        saved: saved.buffer,
+        dOutput: orZeros(dOut, steps * batch * hidden),
+        dhN: orZeros(dhN, batch * hidden),
+        dcN: kind === 'lstm' ? orZeros(dcN ?? null, batch * hidden) : undefined,
+      });
+      for (const b of owned) backend.dispose(b);
+      const wrap = (need: boolean, buffer: BackendBuffer | undefined, like: Tensor | null | undefined) => {
+        if (!buffer) return null;
+        if (!need || !like) {
+          backend.dispose(buffer);
+          return null;
+        }
+        return Tensor.fromBuffer(backend, buffer, like.shape);
+      };
+      return [
+        wrap(needs[0], grads.dx, x),
+        wrap(needs[1], grads.dWIh, weightIh),
+        wrap(needs[2], grads.dWHh, weightHh),
+        wrap(needs[3], grads.dBIh, biasIh),
+        wrap(needs[4], grads.dBHh, biasHh),
+        wrap(needs[5], grads.dh0, h0),
+        wrap(needs[6], grads.dc0, c0),
+      ];
+    },
+  );
 }

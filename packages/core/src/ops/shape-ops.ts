@@ -1,7 +1,7 @@
 import { recordOp, recordView } from '../autograd.js';
-import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
-import { type Shape, assertValidShape, normalizeAxis, sizeOf } from '../shape.js';
-import { Tensor, commonBackend } from '../tensor.js';
+import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
+import { assertValidShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { commonBackend, Tensor } from '../tensor.js';
 
 /** Same data, another shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -55,7 +55,9 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const ax = normalizeAxis(axis, xs[0].rank, 'axis');
   for (const [i, t] of xs.entries()) {
     if (t.rank !== xs[0].rank || t.shape.some((d, j) => j !== ax && d !== xs[0].shape[j])) {
-      throw new ShapeError(`concat: tensor ${i} has shape ${describeShape(t.shape)}, incompatible with ${describeShape(xs[0].shape)} along axis ${ax}`);
+      throw new ShapeError(
+        `concat: tensor ${i} has shape ${describeShape(t.shape)}, incompatible with ${describeShape(xs[0].shape)} along axis ${ax}`,
+      );
     }
   }
   const shape = [...xs[0].shape];
@@ -80,7 +82,9 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 export function slice(x: Tensor, axis: number, start: number, length: number): Tensor {
   const ax = normalizeAxis(axis, x.rank, 'axis');
   if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[ax]) {
-    throw new ValueRangeError(`slice: [start, start + length) must lie in [0, ${x.shape[ax]}] on axis ${ax}, received start ${start}, length ${length}`);
+    throw new ValueRangeError(
+      `slice: [start, start + length) must lie in [0, ${x.shape[ax]}] on axis ${ax}, received start ${start}, length ${length}`,
+    );
   }
   const shape = [...x.shape];
   shape[ax] = length;

@@ -1,5 +1,5 @@
 import { ValueRangeError } from '../errors.js';
-import { Tensor, disposeAll } from '../tensor.js';
+import { disposeAll, Tensor } from '../tensor.js';
 
 /** One update of truncated BPTT over the stream. */
 export interface BpttChunk {

@@ -2,7 +2,7 @@ import type { Backend, BackendBuffer } from '../backend.js';
 import { NonFiniteError, ValueRangeError } from '../errors.js';
 import { keep } from '../scope.js';
 import { stridesOf } from '../shape.js';
-import { type Parameter, Tensor, commonBackend } from '../tensor.js';
+import { commonBackend, type Parameter, Tensor } from '../tensor.js';
 
 export interface ClipGradNormOptions {
   /** Throw `NonFiniteError` (and leave the gradients unchanged) when the total norm is NaN or ±∞. */
@@ -21,7 +21,8 @@ export interface ClipGradNormOptions {
  * they were.
  */
 export async function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, options: ClipGradNormOptions = {}): Promise<number> {
-  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new ValueRangeError(`clipGradNorm: maxNorm must be a finite number ≥ 0, received ${maxNorm}`);
+  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm))
+    throw new ValueRangeError(`clipGradNorm: maxNorm must be a finite number ≥ 0, received ${maxNorm}`);
   const owners = [...params].filter((p) => p.grad !== null);
   if (owners.length === 0) return 0;
   const backend = commonBackend('clipGradNorm', ...owners);
@@ -57,7 +58,14 @@ function scaleGradients(owners: Parameter[], coef: BackendBuffer): void {
   for (const p of owners) {
     const g = p.grad as Tensor;
     const strides = stridesOf(g.shape);
-    const scaled = p.backend.binary('mul', g.buffer, strides, coef, strides.map(() => 0), g.shape);
+    const scaled = p.backend.binary(
+      'mul',
+      g.buffer,
+      strides,
+      coef,
+      strides.map(() => 0),
+      g.shape,
+    );
     p.grad = keep(Tensor.fromBuffer(p.backend, scaled, g.shape));
     g.dispose();
   }

@@ -1,4 +1,4 @@
-import { ShapeError, ValueRangeError, describeShape } from '../errors.js';
+import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
 /** exp(mean cross-entropy in nats); a uniform prediction over V classes gives V. */
@@ -19,7 +19,10 @@ export interface AccuracyOptions {
 export async function accuracy(logits: Tensor, targets: ArrayLike<number>, options: AccuracyOptions = {}): Promise<number> {
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / Math.max(1, classes);
-  if (targets.length !== rows) throw new ShapeError(`accuracy: targets must hold one id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`);
+  if (targets.length !== rows)
+    throw new ShapeError(
+      `accuracy: targets must hold one id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`,
+    );
   const ignoreIndex = options.ignoreIndex ?? -100;
   const values = await logits.toArray();
   let counted = 0;

@@ -1,0 +1,23 @@
+/// <reference types="@webgpu/types" preserve="true" />
+/**
+ * @recur/backend-webgpu: WGSL compute kernels behind core's `Backend` interface, in browsers
+ * (`navigator.gpu`) and in Node (the npm package `webgpu`, Dawn).
+ *
+ * Importing this module registers it as `'webgpu'` with priority 5, so `createBackend('auto')`
+ * picks it where an adapter exists (the factory throws `BackendUnavailableError`, naming what
+ * it tried, where none does).
+ */
+import { type BackendOptions, registerBackend } from '@recur/core';
+import { WebGpuBackend } from './backend.js';
+import { acquireDevice, type WebGpuBackendOptions } from './device.js';
+
+export { WebGpuBackend, WebGpuBuffer } from './backend.js';
+export { type WebGpuBackendOptions, WebGpuError } from './device.js';
+
+/** Finds an adapter, opens a device with the adapter's limits and wraps it in a backend. */
+export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const acquired = await acquireDevice(options);
+  return new WebGpuBackend(acquired, options);
+}
+
+registerBackend('webgpu', (options: BackendOptions) => createWebGpuBackend(options as WebGpuBackendOptions), 5);
