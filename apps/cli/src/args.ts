@@ -26,7 +26,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Defaults that depend on the task (tuned for about a minute on 2 cores with the JS backend). */
+/** Defaults that depend on the task (tuned for about a minute on 2 cores with the JS backend; seconds on native). */
 export const TASK_DEFAULTS: Record<TaskName, { steps: number; lr: number }> = {
   adding: { steps: 1500, lr: 0.01 },
   copy: { steps: 800, lr: 0.003 },
@@ -57,7 +57,11 @@ const FLAGS: Record<string, { key: keyof TrainOptions; kind: Kind; help: string 
   'seq-len': { key: 'seqLen', kind: 'int', help: `sequence length T (default ${DEFAULTS.seqLen})` },
   lr: { key: 'lr', kind: 'positive', help: `peak Adam learning rate, decayed along a cosine to a tenth (default ${defaultsText('lr')})` },
   seed: { key: 'seed', kind: 'int', help: `seed of initialisation and data (default ${DEFAULTS.seed})` },
-  backend: { key: 'backend', kind: 'string', help: `backend name, or 'auto' for the fastest registered (default ${DEFAULTS.backend})` },
+  backend: {
+    key: 'backend',
+    kind: 'string',
+    help: `js | native | webgpu, or 'auto': native where its addon is built, else js (default ${DEFAULTS.backend})`,
+  },
   'log-every': { key: 'logEvery', kind: 'int', help: 'print a table row every N steps (default: a tenth of --steps)' },
   json: { key: 'json', kind: 'bool', help: 'print one JSON summary on stdout (the table goes to stderr)' },
 };

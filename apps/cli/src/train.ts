@@ -3,12 +3,10 @@
  * gradient-norm clipping. Each step runs inside `tidy`, so every intermediate tensor is freed
  * and memory stays flat however many steps run.
  */
-import '@recur/backend-js';
 import {
   Adam,
   checkFinite,
   clipGradNorm,
-  createBackend,
   GRU,
   Linear,
   LSTM,
@@ -24,6 +22,7 @@ import {
   UGRNN,
 } from '@recur/core';
 import type { CellName, TrainOptions } from './args.js';
+import { openBackend } from './backends.js';
 import { type Batch, TASK_BY_NAME } from './tasks.js';
 
 /** Sequences in the held-out batch the accuracy is measured on. */
@@ -77,7 +76,7 @@ const rssMB = () => Math.round(process.memoryUsage().rss / 1e6);
 export async function train(options: TrainOptions, log: (line: string) => void = console.log): Promise<TrainSummary> {
   const task = TASK_BY_NAME[options.task];
   const { seqLen: steps, batch, hidden } = options;
-  const backend = await createBackend(options.backend);
+  const backend = await openBackend(options.backend);
   const rnn: RecurrentLayer = new LAYERS[options.cell]({ inputSize: task.inputSize, hiddenSize: hidden, backend, seed: options.seed });
   const head = new Linear({ inFeatures: hidden, outFeatures: task.outputSize, backend, seed: options.seed + 1 });
   if (options.cell === 'lstm') await addForgetGateBias(rnn, hidden);

@@ -22,6 +22,8 @@ import type {
   SequenceBackwardResult,
   SequenceForwardArgs,
   SequenceForwardResult,
+  SequenceStackForwardArgs,
+  SequenceStackForwardResult,
   UnaryOp,
 } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
@@ -31,7 +33,7 @@ import * as dense from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import * as movement from './movement.js';
 import { optimizerStep } from './optimizers.js';
-import { type SequenceArrays, sequenceBackward, sequenceForward } from './sequence.js';
+import { type SequenceArrays, sequenceBackward, sequenceForward, sequenceStackForward } from './sequence.js';
 import { sizeOf } from './strided.js';
 
 export interface JsBackendOptions {
@@ -54,7 +56,7 @@ export class JsBackend implements Backend {
   }
 
   supports(feature: BackendFeature): boolean {
-    return feature === 'float64' || feature === 'fusedSequence';
+    return feature === 'float64' || feature === 'fusedSequence' || feature === 'fusedStack';
   }
 
   /** A new zero-filled buffer of `length` elements, and its array for the kernel to write. */
@@ -234,9 +236,27 @@ export class JsBackend implements Backend {
 
   sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
     const result = sequenceForward(this.sequenceArrays(args), this.make);
-    const forward: SequenceForwardResult = { output: this.wrap(result.output), hN: this.wrap(result.hN), saved: this.wrap(result.saved) };
+    // The activations are computed either way; not saving them only means not handing them out.
+    const saved = args.saveForBackward === false ? this.make(0) : result.saved;
+    const forward: SequenceForwardResult = { output: this.wrap(result.output), hN: this.wrap(result.hN), saved: this.wrap(saved) };
     if (result.cN) forward.cN = this.wrap(result.cN);
     return forward;
+  }
+
+  sequenceStackForward(args: SequenceStackForwardArgs): SequenceStackForwardResult {
+    const result = sequenceStackForward(
+      {
+        ...args,
+        x: dataOf(args.x),
+        layers: args.layers.map((l) => ({ wIh: dataOf(l.wIh), wHh: dataOf(l.wHh), bIh: optional(l.bIh), bHh: optional(l.bHh) })),
+        h0: optional(args.h0),
+        c0: args.kind === 'lstm' ? optional(args.c0) : undefined,
+      },
+      this.make,
+    );
+    const stack: SequenceStackForwardResult = { output: this.wrap(result.output), hN: this.wrap(result.hN) };
+    if (result.cN) stack.cN = this.wrap(result.cN);
+    return stack;
   }
 
   sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {

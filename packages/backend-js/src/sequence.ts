@@ -130,6 +130,53 @@ export function sequenceForward(a: SequenceArrays, make: ArrayMaker) {
   };
 }
 
+export interface StackArrays {
+  kind: CellKind;
+  steps: number;
+  batch: number;
+  inputSize: number;
+  hidden: number;
+  x: FloatArray;
+  layers: readonly { wIh: FloatArray; wHh: FloatArray; bIh?: FloatArray; bHh?: FloatArray }[];
+  h0?: FloatArray;
+  c0?: FloatArray;
+  lengths?: Int32Array;
+}
+
+/** `sequenceForward` layer after layer, each output the next input, the states stacked `[L, B, H]`. */
+export function sequenceStackForward(a: StackArrays, make: ArrayMaker) {
+  const { kind, steps: T, batch: B, hidden: H } = a;
+  const L = a.layers.length;
+  const BH = B * H;
+  const lstm = kind === 'lstm';
+  const hN = make(L * BH);
+  const cN = lstm ? make(L * BH) : undefined;
+  let x = a.x;
+  let output = make(T * BH);
+  for (let l = 0; l < L; l++) {
+    const layer = sequenceForward(
+      {
+        kind,
+        steps: T,
+        batch: B,
+        inputSize: l === 0 ? a.inputSize : H,
+        hidden: H,
+        x,
+        ...a.layers[l],
+        h0: a.h0 ? a.h0.subarray(l * BH, (l + 1) * BH) : make(BH),
+        c0: lstm && a.c0 ? a.c0.subarray(l * BH, (l + 1) * BH) : undefined,
+        lengths: a.lengths,
+      },
+      make,
+    );
+    hN.set(layer.hN, l * BH);
+    if (cN && layer.cN) cN.set(layer.cN, l * BH);
+    output = layer.output;
+    x = output;
+  }
+  return { output, hN, cN };
+}
+
 export function sequenceBackward(a: SequenceArrays, saved: FloatArray, grads: SequenceGradArrays, make: ArrayMaker) {
   const { kind, steps: T, batch: B, inputSize: I, hidden: H } = a;
   const GH = GATE_COUNT[kind] * H;

@@ -248,3 +248,78 @@ describe('float32', () => {
     for (let i = 0; i < single.length; i++) expectClose(single[i], double[i], 1e-4, 1e-5);
   });
 });
+
+describe.each(KINDS)('inference paths (%s)', (kind) => {
+  it('saveForBackward: false gives the same outputs and an empty saved', async () => {
+    const p = makeProblem(kind, 700 + KINDS.indexOf(kind), [4, 2, 3]);
+    const saved = f64.sequenceForward(argsOf(p));
+    const unsaved = f64.sequenceForward({ ...argsOf(p), saveForBackward: false });
+    expect(unsaved.saved.length).toBe(0);
+    expect(saved.saved.length).toBeGreaterThan(0);
+    for (const name of ['output', 'hN', 'cN'] as const) {
+      const a = saved[name];
+      const b = unsaved[name];
+      if (a && b) expect(await values(b)).toEqual(await values(a));
+    }
+  });
+
+  it('sequenceStackForward equals sequenceForward layer after layer', async () => {
+    const L = 3;
+    const G = GATE_COUNT[kind];
+    const rng = random(800 + KINDS.indexOf(kind));
+    const lengths = Int32Array.from([4, 1, 3]);
+    const x = randomArray(rng, T * B * I);
+    const layers = Array.from({ length: L }, (_, l) => ({
+      wIh: randomArray(rng, G * H * (l === 0 ? I : H), -0.8, 0.8),
+      wHh: randomArray(rng, G * H * H, -0.8, 0.8),
+      bIh: l === 1 ? undefined : randomArray(rng, G * H, -0.5, 0.5),
+      bHh: l === 1 ? undefined : randomArray(rng, G * H, -0.5, 0.5),
+    }));
+    const h0 = randomArray(rng, L * B * H);
+    const c0 = randomArray(rng, L * B * H);
+    const up = (a: number[] | undefined) => (a ? f64.upload(a) : undefined);
+    const state = (a: number[] | undefined, l: number) => (a ? f64.upload(a.slice(l * B * H, (l + 1) * B * H)) : f64.fill(B * H, 0));
+    for (const withState of [true, false]) {
+      const stacked = f64.sequenceStackForward({
+        kind,
+        steps: T,
+        batch: B,
+        inputSize: I,
+        hidden: H,
+        x: f64.upload(x),
+        layers: layers.map((w) => ({ wIh: f64.upload(w.wIh), wHh: f64.upload(w.wHh), bIh: up(w.bIh), bHh: up(w.bHh) })),
+        h0: withState ? f64.upload(h0) : undefined,
+        c0: withState ? f64.upload(c0) : undefined,
+        lengths,
+      });
+      let input = f64.upload(x);
+      const hN: number[] = [];
+      const cN: number[] = [];
+      for (let l = 0; l < L; l++) {
+        const w = layers[l];
+        const r = f64.sequenceForward({
+          kind,
+          steps: T,
+          batch: B,
+          inputSize: l === 0 ? I : H,
+          hidden: H,
+          x: input,
+          wIh: f64.upload(w.wIh),
+          wHh: f64.upload(w.wHh),
+          bIh: up(w.bIh),
+          bHh: up(w.bHh),
+          h0: state(withState ? h0 : undefined, l),
+          c0: kind === 'lstm' ? state(withState ? c0 : undefined, l) : undefined,
+          lengths,
+        });
+        hN.push(...(await values(r.hN)));
+        if (r.cN) cN.push(...(await values(r.cN)));
+        input = r.output;
+      }
+      expect(await values(stacked.output)).toEqual(await values(input));
+      expect(await values(stacked.hN)).toEqual(hN);
+      expect(stacked.cN !== undefined).toBe(kind === 'lstm');
+      if (stacked.cN) expect(await values(stacked.cN)).toEqual(cN);
+    }
+  });
+});

@@ -46,8 +46,9 @@ const args = [
   'test/conformance.test.ts',
   'test/validation.test.ts',
   'test/queue.test.ts',
+  'test/inference.test.ts',
   '-t',
-  '^(?!.*memory stays flat).*(kernel: |(LSTM|GRU) (lstm|gru)_|loss |optimizer |argument validation|execution queue)',
+  '^(?!.*memory stays flat).*(kernel: |(LSTM|GRU) (lstm|gru)_|loss |optimizer |argument validation|execution queue|single-sequence inference)',
 ];
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 process.exit(run.status ?? 1);

@@ -75,7 +75,20 @@ export interface NativeEngine {
     count: number,
   ): [NativeHandle, NativeHandle];
   optimizerStep(kind: number, hyper: Float64Array, param: NativeHandle, grad: NativeHandle, state: NativeHandle[]): void;
-  sequenceForward(...args: SequenceCallArgs): [NativeHandle, NativeHandle, NativeHandle | null, NativeHandle];
+  sequenceForward(...args: [...SequenceCallArgs, save: boolean]): [NativeHandle, NativeHandle, NativeHandle | null, NativeHandle];
+  sequenceStackForward(
+    kind: number,
+    steps: number,
+    batch: number,
+    inputSize: number,
+    hidden: number,
+    x: NativeHandle,
+    /** Per layer: wIh, wHh, bIh, bHh (null where absent). */
+    weights: (NativeHandle | null)[],
+    h0: NativeHandle | null,
+    c0: NativeHandle | null,
+    lengths: Int32Array | null,
+  ): [NativeHandle, NativeHandle, NativeHandle | null];
   sequenceBackward(
     ...args: [...SequenceCallArgs, saved: NativeHandle, dOutput: NativeHandle, dhN: NativeHandle, dcN: NativeHandle | null]
   ): [NativeHandle, NativeHandle, NativeHandle, NativeHandle | null, NativeHandle | null, NativeHandle, NativeHandle | null];
@@ -129,6 +142,12 @@ export function loadAddon(): { addon: NativeAddon } | { error: string } {
   // OpenMP reads this once, when the addon (and libgomp with it) loads: idle kernel threads
   // must sleep, not spin against OpenBLAS's threads (see src/native/parallel.h).
   process.env.OMP_WAIT_POLICY ??= 'passive';
+  // OpenBLAS reads this once too. Its idle threads spin (calling sched_yield) for 2^28 cycles,
+  // about 0.1 s, after start-up and after every parallel call, taking a core from the JS
+  // thread and the single-sequence helpers (src/native/team.h): generating the first few
+  // hundred tokens took 150 µs/token instead of 122 on 2 cores. 2^22 cycles (about 2 ms) still
+  // bridges the gaps between the back-to-back GEMMs of a training step (throughput unchanged).
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '22';
   try {
     loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon };
   } catch (error) {

@@ -9,8 +9,9 @@ import { NativeBackend, type NativeBackendOptions } from './backend.js';
 
 export { addonPath, INSTALL_HINT } from './addon.js';
 export type { NativeBackendOptions } from './backend.js';
-export { NativeBackend, sequenceSavedLength } from './backend.js';
+export { NativeBackend } from './backend.js';
 export { NativeBuffer } from './buffer.js';
+export { sequenceSavedLength } from './sequence.js';
 
 /** Whether the addon is built and loads here, and if not, why. */
 export function nativeAvailability(): { available: true; path: string } | { available: false; reason: string } {

@@ -26,8 +26,12 @@ export function real(method: string, name: string, value: unknown, finite = true
 /** A shape (or strides) array of non-negative integers whose product stays in range. */
 export function shapeOf(method: string, name: string, value: unknown): number[] {
   if (!Array.isArray(value)) throw new ShapeError(`${method}: ${name} must be an array of integers, received ${String(value)}`);
-  const dims = value.map((d, i) => count(method, `${name}[${i}]`, d));
-  return dims;
+  for (let i = 0; i < value.length; i++) {
+    const d = value[i];
+    // The entry's name is only built for the error (this runs on every call).
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_ELEMENTS) count(method, `${name}[${i}]`, d);
+  }
+  return value as number[];
 }
 
 export function sizeOf(method: string, name: string, shape: readonly number[]): number {

@@ -22,6 +22,7 @@ describeNative('argument validation: typed errors, never a crash', () => {
     expect(auto).toBeInstanceOf(NativeBackend);
     auto.destroy();
     expect(b.supports('fusedSequence')).toBe(true);
+    expect(b.supports('fusedStack')).toBe(true);
     expect(b.supports('float64')).toBe(false);
     expect(b.description).toMatch(/native C\+\+.*2 threads/);
     // Under `pnpm test:sanitize` the instrumented build must be the one loaded.

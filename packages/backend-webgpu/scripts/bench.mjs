@@ -6,6 +6,9 @@
  *        [--layers 2] [--embedding 64] [--batch 32] [--seq 64] [--backend webgpu|js]
  *        [--dawn backend=opengles] [--data ../shared/data/tinyshakespeare.txt]
  *
+ * With --gemm it measures GEMM throughput of both kernels instead (scripts/gemm.ts), on the
+ * recurrent product of that LSTM: --batch × 4·--hidden × --hidden.
+ *
  * Without --dawn, Dawn's default adapter is tried first, then its OpenGL ES backend (what runs
  * on machines without a GPU, through Mesa llvmpipe). The TypeScript sources are bundled with
  * esbuild first, so no package build is needed.
@@ -50,7 +53,7 @@ const cache = here('../node_modules/.cache');
 mkdirSync(cache, { recursive: true });
 const out = join(cache, `recur-webgpu-bench-${process.pid}.mjs`);
 const result = await build({
-  entryPoints: [here('./char-lm.ts')],
+  entryPoints: [here(args.includes('--gemm') ? './gemm.ts' : './char-lm.ts')],
   bundle: true,
   format: 'esm',
   platform: 'node',

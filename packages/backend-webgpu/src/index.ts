@@ -11,8 +11,9 @@ import { type BackendOptions, registerBackend } from '@recur/core';
 import { WebGpuBackend } from './backend.js';
 import { acquireDevice, type WebGpuBackendOptions } from './device.js';
 
-export { WebGpuBackend, WebGpuBuffer } from './backend.js';
+export { WebGpuBackend } from './backend.js';
 export { type WebGpuBackendOptions, WebGpuError } from './device.js';
+export { WebGpuBuffer } from './memory.js';
 
 /** Finds an adapter, opens a device with the adapter's limits and wraps it in a backend. */
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {

@@ -8,7 +8,10 @@ import { BackendUnavailableError, type CellKind, createBackend, listBackends } f
 import '@recur/backend-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebGpuBackend, type WebGpuBackend, WebGpuError } from '../src/index.js';
-import * as K from '../src/kernels.js';
+import * as K from '../src/kernels/index.js';
+import { gpuOf } from '../src/memory.js';
+import { Params } from '../src/params.js';
+import type { CommandQueue } from '../src/queue.js';
 import { nodeOptions, probe } from './adapter.js';
 
 const { adapter, reason } = await probe();
@@ -49,13 +52,8 @@ function allKernels(): K.KernelSource[] {
   ];
 }
 
-/** The backend's private dispatch entry point, for tests that inject kernels. */
-type Internals = {
-  run(key: string, source: () => K.KernelSource, storage: GPUBuffer[], params: unknown, count: number | [number, number]): void;
-  pipeline(key: string, source: () => K.KernelSource): unknown;
-  gpuOf(buffer: unknown): GPUBuffer;
-};
-const internals = (b: WebGpuBackend) => b as unknown as Internals;
+/** The backend's private command queue, for tests that inject kernels. */
+const queueOf = (b: WebGpuBackend) => (b as unknown as { queue: CommandQueue }).queue;
 
 describe('kernels', () => {
   it('every kernel binds at most 4 storage buffers (compatibility-mode budget)', () => {
@@ -100,13 +98,13 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     // Compatibility mode's default is 4 in the WebGPU spec's first version and 8 in current Dawn.
     console.log(`default limits: maxStorageBuffersPerShaderStage ${plain.device.limits.maxStorageBuffersPerShaderStage}`);
     expect(plain.device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(4);
-    for (const k of allKernels()) internals(plain).pipeline(`test:${k.key}`, () => k);
+    for (const k of allKernels()) queueOf(plain).pipelines.get(`test:${k.key}`, () => k);
     await plain.sync();
     plain.destroy();
   });
 
   it('compiles every kernel without a validation error', async () => {
-    for (const k of allKernels()) internals(backend).pipeline(`test:${k.key}`, () => k);
+    for (const k of allKernels()) queueOf(backend).pipelines.get(`test:${k.key}`, () => k);
     await backend.sync();
   });
 
@@ -128,28 +126,21 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
   it('a shader that fails to compile becomes a WebGpuError with the adapter name on the next read', async () => {
     const x = backend.upload([1, 2, 3]);
     const bad: K.KernelSource = { key: 'broken', storage: ['rw'], code: 'this is not WGSL' };
-    internals(backend).run('broken', () => bad, [internals(backend).gpuOf(x)], { words: new Uint32Array(64) }, 3);
+    queueOf(backend).run('broken', () => bad, [gpuOf(x)], new Params(), 3);
     const error = await backend.read(x).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebGpuError);
     expect((error as WebGpuError).adapter).toBe(backend.adapterName);
     expect((error as Error).message).toMatch(/kernel 'broken' failed to compile/);
     // Using the broken kernel again fails at once; the error is reported once; the backend keeps working.
-    expect(() => internals(backend).run('broken', () => bad, [internals(backend).gpuOf(x)], { words: new Uint32Array(64) }, 3)).toThrow(
-      WebGpuError,
-    );
+    expect(() => queueOf(backend).run('broken', () => bad, [gpuOf(x)], new Params(), 3)).toThrow(WebGpuError);
     expect(Array.from(await backend.read(backend.unary('neg', x)))).toEqual([-1, -2, -3]);
   });
 
   it('an uncaptured validation error surfaces on the next sync', async () => {
     const x = backend.upload([1]);
     // More workgroups than maxComputeWorkgroupsPerDimension: a validation error at encode time.
-    internals(backend).run(
-      'unary:neg:true',
-      () => K.unaryKernel('neg', true),
-      [internals(backend).gpuOf(x)],
-      { words: new Uint32Array(64) },
-      [backend.device.limits.maxComputeWorkgroupsPerDimension + 1, 1],
-    );
+    const grid: [number, number] = [backend.device.limits.maxComputeWorkgroupsPerDimension + 1, 1];
+    queueOf(backend).run('unary:neg:true', () => K.unaryKernel('neg', true), [gpuOf(x)], new Params(), grid);
     await expect(backend.sync()).rejects.toBeInstanceOf(WebGpuError);
     await backend.sync();
   });
@@ -168,11 +159,11 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     expect((await backend.read(x))[0]).toBe(2 ** 100);
     expect(backend.submitCount).toBe(submits + 1);
     const a = backend.fill(1000, 3);
-    const gpu = internals(backend).gpuOf(a);
+    const gpu = gpuOf(a);
     backend.dispose(a);
     backend.dispose(a); // idempotent
     const b = backend.fill(900, 4);
-    expect(internals(backend).gpuOf(b)).toBe(gpu);
+    expect(gpuOf(b)).toBe(gpu);
     expect((await backend.read(b)).length).toBe(900);
   });
 

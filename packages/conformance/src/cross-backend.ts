@@ -17,12 +17,12 @@ import { buildModel, CELL_TYPES } from './models.js';
 import type { SuiteCase } from './suite-types.js';
 
 /** Host data exactly representable in float32, so both backends start from identical inputs. */
-function data(seed: number, n: number, low = -1, high = 1): Float64Array {
+export function data(seed: number, n: number, low = -1, high = 1): Float64Array {
   const random = new Random(seed);
   return Float64Array.from({ length: n }, () => Math.fround(random.uniform(low, high)));
 }
 
-function tolerance(subject: Backend, terms: number, reason: string): Tolerance {
+export function tolerance(subject: Backend, terms: number, reason: string): Tolerance {
   if (subject.dtype === 'float64') return { maxError: 1e-12 * Math.max(1, terms), reason: `float64 on both sides; ${reason}` };
   // float32 rounding: about ε per operation, growing with the number of terms summed.
   return { maxError: 1.2e-7 * 8 * Math.max(1, terms), reason: `float32 vs float64 reference; ${reason}` };

@@ -1,6 +1,7 @@
 import { createJsBackend } from '@recur/backend-js';
 import type { Backend } from '@recur/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { benchmarkShapeCases } from './benchmark-shapes.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
@@ -22,7 +23,7 @@ export interface ConformanceOptions extends CrossBackendOptions {
 
 /** All cases, grouped. Exposed so other runners (a browser page) can run the same list. */
 export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[] {
-  return [...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options)];
+  return [...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...benchmarkShapeCases()];
 }
 
 const GROUP_TITLES: Record<CaseGroup, string> = {

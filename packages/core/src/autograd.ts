@@ -2,7 +2,7 @@ import type { Backend, BackendBuffer } from './backend.js';
 import { describeShape, RecurError, ShapeError } from './errors.js';
 import { keep, tidy } from './scope.js';
 import { type Shape, sameShape, stridesOf } from './shape.js';
-import { type GradNode, Tensor } from './tensor.js';
+import { type GradNode, Tensor, type TensorInit } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -25,6 +25,17 @@ export function noGrad<T>(fn: () => T): T {
 export type BackwardFn = (gradOutputs: readonly (Tensor | null)[], needsInputGrad: readonly boolean[]) => (Tensor | null)[];
 
 /**
+ * Whether `recordOp` would link an operation on these inputs into the graph (recording is on
+ * and some input requires a gradient): ops that keep state for their backward pass can skip
+ * it when not.
+ */
+export function willRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t?.requiresGrad) return true;
+  return false;
+}
+
+/**
  * Wraps the buffers an operation produced as tensors and, when recording and any input needs a
  * gradient, links them to a graph node whose `backward` computes the inputs' gradients.
  */
@@ -35,9 +46,9 @@ export function recordOp(
   outputs: readonly (readonly [BackendBuffer, Shape])[],
   backward: BackwardFn,
 ): Tensor[] {
-  const needsInputGrad = inputs.map((t) => !!t?.requiresGrad);
   let node: GradNode | null = null;
-  if (gradEnabled && needsInputGrad.some(Boolean)) {
+  if (willRecord(inputs)) {
+    const needsInputGrad = inputs.map((t) => !!t?.requiresGrad);
     node = {
       name,
       inputs: inputs.map((t, i) => (needsInputGrad[i] ? t : null)),
@@ -45,8 +56,17 @@ export function recordOp(
       backward: (gradOutputs) => backward(gradOutputs, needsInputGrad),
     };
   }
-  return outputs.map(([buffer, shape], i) => Tensor.fromBuffer(backend, buffer, shape, { gradFn: node, outputIndex: i }));
+  // A plain loop (no destructuring or callbacks): this runs for every op, often still in V8's
+  // baseline tiers in short inference loops.
+  const tensors: Tensor[] = [];
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i];
+    tensors.push(Tensor.fromBuffer(backend, output[0], output[1], node ? { gradFn: node, outputIndex: i } : NO_GRAPH));
+  }
+  return tensors;
 }
+
+const NO_GRAPH: TensorInit = {};
 
 /** A recorded reshape over the same storage: no copy forward or backward. */
 export function recordView(x: Tensor, shape: Shape): Tensor {

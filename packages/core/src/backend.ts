@@ -174,6 +174,8 @@ export type OptimizerUpdate =
 export type BackendFeature =
   /** `sequenceForward`/`sequenceBackward`: a whole single-direction layer in one call. */
   | 'fusedSequence'
+  /** `sequenceStackForward`: a stack of single-direction layers in one call, for inference. */
+  | 'fusedStack'
   /** float64 buffers (gradient checking). */
   | 'float64';
 
@@ -199,6 +201,12 @@ export interface SequenceForwardArgs {
    * length a sequence keeps its state and outputs zeros.
    */
   lengths?: Int32Array;
+  /**
+   * Default true. False says no `sequenceBackward` will follow (inference): the backend may
+   * skip storing the per-step activations and return an empty (length 0) `saved`. A backend
+   * may ignore it and save anyway. Meaningless for `sequenceBackward`'s own arguments.
+   */
+  saveForBackward?: boolean;
 }
 
 export interface SequenceForwardResult {
@@ -206,8 +214,49 @@ export interface SequenceForwardResult {
   output: BackendBuffer;
   hN: BackendBuffer;
   cN?: BackendBuffer;
-  /** Opaque workspace for `sequenceBackward`; the caller disposes it. */
+  /** Opaque workspace for `sequenceBackward` (empty when not saved); the caller disposes it. */
   saved: BackendBuffer;
+}
+
+/** The weights of one layer of a `sequenceStackForward` stack (shapes as in `SequenceForwardArgs`). */
+export interface StackLayerWeights {
+  wIh: BackendBuffer;
+  wHh: BackendBuffer;
+  bIh?: BackendBuffer;
+  bHh?: BackendBuffer;
+}
+
+/**
+ * `layers.length` single-direction layers of one cell kind, each layer's output the next
+ * one's input: exactly `sequenceForward` per layer, with the states of all layers stacked.
+ * Forward only (nothing is saved for a backward pass).
+ */
+export interface SequenceStackForwardArgs {
+  kind: CellKind;
+  steps: number;
+  batch: number;
+  /** Input features of layer 0; the other layers take `hidden`. */
+  inputSize: number;
+  hidden: number;
+  /** `[steps, batch, inputSize]`. */
+  x: BackendBuffer;
+  /** Layer 0's `wIh` is `[G·hidden, inputSize]`, the others' `[G·hidden, hidden]`. */
+  layers: readonly StackLayerWeights[];
+  /** `[layers, batch, hidden]`; zeros when omitted. */
+  h0?: BackendBuffer;
+  /** LSTM only, `[layers, batch, hidden]`; zeros when omitted. */
+  c0?: BackendBuffer;
+  /** As in `SequenceForwardArgs`, for every layer. */
+  lengths?: Int32Array;
+}
+
+export interface SequenceStackForwardResult {
+  /** The last layer's output `[steps, batch, hidden]`. */
+  output: BackendBuffer;
+  /** `[layers, batch, hidden]`. */
+  hN: BackendBuffer;
+  /** LSTM only, `[layers, batch, hidden]`. */
+  cN?: BackendBuffer;
 }
 
 /**
@@ -326,6 +375,12 @@ export interface Backend {
   sequenceForward?(args: SequenceForwardArgs): SequenceForwardResult;
   /** Its backward pass through time. Requires `supports('fusedSequence')`. */
   sequenceBackward?(args: SequenceBackwardArgs): SequenceBackwardResult;
+  /**
+   * Several fused layers in one call, for inference: the per-call overhead of single-sequence
+   * generation is then paid once per step instead of once per layer (plus the state slicing
+   * and stacking around each layer). Requires `supports('fusedStack')`.
+   */
+  sequenceStackForward?(args: SequenceStackForwardArgs): SequenceStackForwardResult;
 
   /** Releases every resource of the backend. */
   destroy(): void;

@@ -1,7 +1,7 @@
 import './tensor-methods.js';
 
 export type { BackwardFn } from './autograd.js';
-export { backward, isGradEnabled, noGrad, recordOp, recordView } from './autograd.js';
+export { backward, isGradEnabled, noGrad, recordOp, recordView, willRecord } from './autograd.js';
 export * from './backend.js';
 export * from './errors.js';
 export * from './io/safetensors.js';

@@ -2,9 +2,11 @@ import { describeShape, ShapeError, ValueRangeError } from './errors.js';
 
 export type Shape = readonly number[];
 
+// Indexed loops rather than for-of in these helpers: every op calls them, often while still
+// in V8's baseline tiers (short inference loops), where the iterator protocol costs more.
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
@@ -24,7 +26,8 @@ export function sameShape(a: Shape, b: Shape): boolean {
 }
 
 export function assertValidShape(shape: Shape, argument: string): void {
-  for (const d of shape) {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`${argument}: every dimension must be a non-negative integer, received ${describeShape(shape)}`);
     }

@@ -222,6 +222,15 @@ describe('shape ops', () => {
     await gradCheck(backend, (a) => gatherRows(a, index), [input(77, [3, 2])]);
     await gradCheck(backend, (a) => gatherRows(a, Int32Array.from([1, 1, 0])), [input(78, [3, 2, 2])]);
   });
+
+  it('gatherRows into a given shape (no reshape), and a shape of the wrong size', async () => {
+    const x = tensor([0, 1, 10, 11, 20, 21], [3, 2], { backend });
+    const g = gatherRows(x, Int32Array.from([2, 0]), [1, 2, 2]);
+    expect(g.shape).toEqual([1, 2, 2]);
+    expect(await values(g)).toEqual([20, 21, 0, 1]);
+    await gradCheck(backend, (a) => gatherRows(a, Int32Array.from([1, 1, 0]), [3, 1, 4]), [input(79, [3, 2, 2])]);
+    expectError(() => gatherRows(x, Int32Array.from([0]), [3]), ShapeError, 'gatherRows', '[3]', '2 elements');
+  });
 });
 
 describe('matrix products', () => {

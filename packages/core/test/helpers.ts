@@ -194,6 +194,7 @@ const ALLOCATING = new Set([
   'softmaxCrossEntropy',
   'sequenceForward',
   'sequenceBackward',
+  'sequenceStackForward',
 ]);
 
 export interface CountingBackend {
@@ -238,7 +239,14 @@ export function countingBackend(inner: Backend, overrides: Partial<Backend> = {}
   return { backend, live: () => live.size };
 }
 
-/** The same backend without the fused-sequence fast path, so layers take the generic unrolled path. */
+/** The same backend without the fused fast paths (per layer and stacked), so layers take the generic unrolled path. */
 export function withoutFusedSequence(inner: Backend): Backend {
-  return countingBackend(inner, { supports: (feature) => feature !== 'fusedSequence' && inner.supports(feature) }).backend;
+  return countingBackend(inner, {
+    supports: (feature) => feature !== 'fusedSequence' && feature !== 'fusedStack' && inner.supports(feature),
+  }).backend;
+}
+
+/** The same backend without the stacked fast path only, so inference runs `fusedSequence` layer by layer. */
+export function withoutFusedStack(inner: Backend): Backend {
+  return countingBackend(inner, { supports: (feature) => feature !== 'fusedStack' && inner.supports(feature) }).backend;
 }

@@ -33,17 +33,20 @@ int savedBlocks(CellKind kind) {
 namespace {
 
 // --- forward ------------------------------------------------------------------------------
+//
+// H is the distance between gate blocks, n the number of units computed (H for a whole row,
+// fewer for a range of units).
 
-void elmanForward(bool relu, size_t H, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, float* R hOut, float* R saved) {
+void elmanForward(bool relu, size_t n, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, float* R hOut, float* R saved) {
   if (relu) {
-    for (size_t j = 0; j < H; j++) {
+    for (size_t j = 0; j < n; j++) {
       const float pre = (gx[j] + bih[j]) + (gh[j] + bhh[j]);
       const float h = pre > 0.0f ? pre : 0.0f;
       hOut[j] = h;
       saved[j] = h;
     }
   } else {
-    for (size_t j = 0; j < H; j++) {
+    for (size_t j = 0; j < n; j++) {
       const float h = fastTanh((gx[j] + bih[j]) + (gh[j] + bhh[j]));
       hOut[j] = h;
       saved[j] = h;
@@ -51,9 +54,9 @@ void elmanForward(bool relu, size_t H, const float* R gx, const float* R bih, co
   }
 }
 
-void lstmForward(size_t H, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R c, float* R hOut, float* R cOut,
+void lstmForward(size_t H, size_t n, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R c, float* R hOut, float* R cOut,
                  float* R saved) {
-  for (size_t j = 0; j < H; j++) {
+  for (size_t j = 0; j < n; j++) {
     const float i = fastSigmoid((gx[j] + bih[j]) + (gh[j] + bhh[j]));
     const float f = fastSigmoid((gx[H + j] + bih[H + j]) + (gh[H + j] + bhh[H + j]));
     const float g = fastTanh((gx[2 * H + j] + bih[2 * H + j]) + (gh[2 * H + j] + bhh[2 * H + j]));
@@ -70,8 +73,8 @@ void lstmForward(size_t H, const float* R gx, const float* R bih, const float* R
   }
 }
 
-void gruForward(size_t H, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R h, float* R hOut, float* R saved) {
-  for (size_t j = 0; j < H; j++) {
+void gruForward(size_t H, size_t n, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R h, float* R hOut, float* R saved) {
+  for (size_t j = 0; j < n; j++) {
     const float r = fastSigmoid((gx[j] + bih[j]) + (gh[j] + bhh[j]));
     const float z = fastSigmoid((gx[H + j] + bih[H + j]) + (gh[H + j] + bhh[H + j]));
     const float ghN = gh[2 * H + j] + bhh[2 * H + j];
@@ -85,8 +88,8 @@ void gruForward(size_t H, const float* R gx, const float* R bih, const float* R 
   }
 }
 
-void ugrnnForward(size_t H, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R h, float* R hOut, float* R saved) {
-  for (size_t j = 0; j < H; j++) {
+void ugrnnForward(size_t H, size_t n, const float* R gx, const float* R bih, const float* R gh, const float* R bhh, const float* R h, float* R hOut, float* R saved) {
+  for (size_t j = 0; j < n; j++) {
     const float g = fastSigmoid((gx[j] + bih[j]) + (gh[j] + bhh[j]));
     const float c = fastTanh((gx[H + j] + bih[H + j]) + (gh[H + j] + bhh[H + j]));
     hOut[j] = g * h[j] + (1.0f - g) * c;
@@ -151,16 +154,27 @@ void ugrnnBackward(size_t H, const float* R saved, const float* R h, const float
 
 }  // namespace
 
-void cellForwardRow(CellKind kind, size_t H, const float* gx, const float* bih, const float* gh, const float* bhh, const float* h, const float* c,
-                    float* hOut, float* cOut, float* saved) {
+void cellForwardRange(CellKind kind, size_t H, size_t j0, size_t j1, const float* gx, const float* bih, const float* gh, const float* bhh, const float* h,
+                      const float* c, float* hOut, float* cOut, float* saved) {
+  // Every array is indexed block·H + j, so offsetting each by j0 selects the range.
+  const size_t n = j1 - j0;
+  gx += j0, bih += j0, gh += j0, bhh += j0, hOut += j0, saved += j0;
+  if (h) h += j0;
+  if (c) c += j0;
+  if (cOut) cOut += j0;
   switch (kind) {
-    case CellKind::Tanh: return elmanForward(false, H, gx, bih, gh, bhh, hOut, saved);
-    case CellKind::Relu: return elmanForward(true, H, gx, bih, gh, bhh, hOut, saved);
-    case CellKind::Lstm: return lstmForward(H, gx, bih, gh, bhh, c, hOut, cOut, saved);
-    case CellKind::Gru: return gruForward(H, gx, bih, gh, bhh, h, hOut, saved);
-    case CellKind::Ugrnn: return ugrnnForward(H, gx, bih, gh, bhh, h, hOut, saved);
+    case CellKind::Tanh: return elmanForward(false, n, gx, bih, gh, bhh, hOut, saved);
+    case CellKind::Relu: return elmanForward(true, n, gx, bih, gh, bhh, hOut, saved);
+    case CellKind::Lstm: return lstmForward(H, n, gx, bih, gh, bhh, c, hOut, cOut, saved);
+    case CellKind::Gru: return gruForward(H, n, gx, bih, gh, bhh, h, hOut, saved);
+    case CellKind::Ugrnn: return ugrnnForward(H, n, gx, bih, gh, bhh, h, hOut, saved);
     default: throw std::invalid_argument("unknown cell kind");
   }
+}
+
+void cellForwardRow(CellKind kind, size_t H, const float* gx, const float* bih, const float* gh, const float* bhh, const float* h, const float* c,
+                    float* hOut, float* cOut, float* saved) {
+  cellForwardRange(kind, H, 0, H, gx, bih, gh, bhh, h, c, hOut, cOut, saved);
 }
 
 void cellBackwardRow(CellKind kind, size_t H, const float* saved, const float* h, const float* c, const float* dhIn, const float* dhAdd, const float* dcIn,

@@ -20,6 +20,11 @@ int savedBlocks(CellKind kind);
 void cellForwardRow(CellKind kind, size_t H, const float* gx, const float* bih, const float* gh, const float* bhh, const float* h, const float* c,
                     float* hOut, float* cOut, float* saved);
 
+// The same for the hidden units [j0, j1) of the row only (pointers still address whole rows):
+// threads can split one row's units between them.
+void cellForwardRange(CellKind kind, size_t H, size_t j0, size_t j1, const float* gx, const float* bih, const float* gh, const float* bhh, const float* h,
+                      const float* c, float* hOut, float* cOut, float* saved);
+
 // dh = dhIn + dhAdd and dc = dcIn element-wise (pass zero vectors for none). Writes dgx, and
 // for GRU also dgh (for the other kinds dgh equals dgx: the caller copies it when it needs two
 // buffers), dhPrev (the element-wise part only) and, for LSTM, dcPrev. dhPrev may alias dhIn

@@ -16,6 +16,7 @@
 #include "sequence.h"
 #include "storage.h"
 #include "task_queue.h"
+#include "team.h"
 
 namespace recur {
 
@@ -58,6 +59,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   Napi::Value OptimizerStep(const Napi::CallbackInfo& info);
   Napi::Value SequenceForward(const Napi::CallbackInfo& info);
   Napi::Value SequenceBackward(const Napi::CallbackInfo& info);
+  Napi::Value SequenceStackForward(const Napi::CallbackInfo& info);
 
   // helpers
   Napi::Value Wrap(Napi::Env env, const StoragePtr& storage);
@@ -74,6 +76,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   static void CleanupHook(void* self);
 
   std::unique_ptr<TaskQueue> queue_;
+  std::unique_ptr<Team> team_;
   Workspace ws_;
   int threads_ = 1;
   Napi::ThreadSafeFunction tsfn_;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dot.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "team.h"
 
 namespace recur {
 
@@ -34,16 +36,63 @@ void transpose(const float* in, size_t rows, size_t cols, float* out) {
     }
   }
 }
+
+// One step of a single sequence (batch 1). x is null when gx already holds the input
+// projection; otherwise singleStep computes it too.
+struct StepRow {
+  const float *x, *wIh;
+  float* gx;
+  const float *wHh, *h;
+  float* gh;
+  const float *bIh, *bHh, *c;
+  float *hOut, *cOut, *cells, *out;
+};
+
+// Hidden units per chunk of singleStep: small enough to balance two or more threads, large
+// enough (16 rows of each gate block) to keep the four-row dot kernel busy.
+constexpr size_t kStepUnits = 16;
+// Multiply-adds below which splitting a step costs more than it saves.
+constexpr size_t kStepTeamWork = static_cast<size_t>(1) << 15;
+
+// Split by hidden units: each chunk computes its rows of every gate block, gh = W_hh·h (and
+// gx = W_ih·x), then the cell for its units, so the chunks need no barrier between the
+// products and the cell. Every step streams all the weights from memory (megabytes, no
+// longer in L2), which several cores do at several times one core's rate.
+void singleStep(CellKind kind, size_t H, size_t I, const StepRow& r, Team* team) {
+  const size_t G = gateCount(kind);
+  const size_t chunks = (H + kStepUnits - 1) / kStepUnits;
+  auto body = [&](size_t chunk) {
+    const size_t j0 = chunk * kStepUnits, j1 = std::min(H, j0 + kStepUnits);
+    for (size_t g = 0; g < G; g++) {
+      const size_t r0 = g * H + j0;
+      if (r.x) dotRows(r.wIh + r0 * I, I, r.x, j1 - j0, r.gx + r0);
+      dotRows(r.wHh + r0 * H, H, r.h, j1 - j0, r.gh + r0);
+    }
+    cellForwardRange(kind, H, j0, j1, r.gx, r.bIh, r.gh, r.bHh, r.h, r.c, r.hOut, r.cOut, r.cells);
+    std::memcpy(r.out + j0, r.hOut + j0, sizeof(float) * (j1 - j0));
+  };
+  if (team && G * H * (H + (r.x ? I : 0)) >= kStepTeamWork) {
+    team->run(chunks, body);
+  } else {
+    for (size_t chunk = 0; chunk < chunks; chunk++) body(chunk);
+  }
+}
 }  // namespace
 
 void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* output, float* hN, float* cN, float* saved, Workspace& ws, int threads) {
   const size_t T = s.steps, B = s.batch, I = s.inputSize, H = s.hidden;
   const size_t GH = gateCount(s.kind) * H, SH = savedBlocks(s.kind) * H;
   const bool lstm = s.kind == CellKind::Lstm;
-  float* cells = saved;
-  float* hs = saved + T * B * SH;
-  float* cs = lstm ? hs + (T + 1) * B * H : nullptr;
-  std::memcpy(hs, in.h0, sizeof(float) * B * H);
+  // Unsaved (inference), one step's activations are overwritten by the next and the states
+  // alternate between two slots: the scratch does not grow with T.
+  const bool keep = saved != nullptr;
+  float* scratch = keep ? nullptr : grow(ws.unsaved, B * SH + 4 * B * H);
+  float* cells = keep ? saved : scratch;
+  float* hs = keep ? saved + T * B * SH : scratch + B * SH;
+  float* cs = lstm ? hs + (keep ? T + 1 : 2) * B * H : nullptr;
+  auto slot = [keep](size_t t) { return keep ? t : t & 1; };
+  if (in.h0) std::memcpy(hs, in.h0, sizeof(float) * B * H);
+  else std::memset(hs, 0, sizeof(float) * B * H);
   if (lstm) {
     if (in.c0) std::memcpy(cs, in.c0, sizeof(float) * B * H);
     else std::memset(cs, 0, sizeof(float) * B * H);
@@ -52,9 +101,13 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   const float* bIh = in.bIh ? in.bIh : zeros;
   const float* bHh = in.bHh ? in.bHh : zeros;
 
-  // The input projection of all T steps: one gemm (biases are added in the gate kernel).
+  // A single sequence steps through matrix-vector products (singleStep); with one step, the
+  // input projection joins them there.
+  const bool single = B == 1 && kVectorDot;
+  const bool fuseInput = single && T == 1;
+  // Otherwise the input projection of all T steps is one gemm (biases are added in the gate kernel).
   float* gx = grow(ws.gates, T * B * GH);
-  gemm(false, true, static_cast<int>(T * B), static_cast<int>(GH), static_cast<int>(I), 1.0f, in.x, in.wIh, 0.0f, gx);
+  if (!fuseInput) gemm(false, true, static_cast<int>(T * B), static_cast<int>(GH), static_cast<int>(I), 1.0f, in.x, in.wIh, 0.0f, gx);
   float* gh = grow(ws.gh, B * GH);
   // The per-step product h·W_hhᵀ has few rows (the batch): OpenBLAS runs it markedly faster
   // (measured 55 → 85 GFLOP/s for [32×256]·[256×1024]) with W_hhᵀ stored as a plain [H, G·H]
@@ -69,17 +122,23 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   }
 
   for (size_t t = 0; t < T; t++) {
-    const float* h = hs + t * B * H;
-    float* hOut = hs + (t + 1) * B * H;
-    const float* c = lstm ? cs + t * B * H : nullptr;
-    float* cOut = lstm ? cs + (t + 1) * B * H : nullptr;
+    const float* h = hs + slot(t) * B * H;
+    float* hOut = hs + slot(t + 1) * B * H;
+    const float* c = lstm ? cs + slot(t) * B * H : nullptr;
+    float* cOut = lstm ? cs + slot(t + 1) * B * H : nullptr;
+    float* stepCells = keep ? cells + t * B * SH : cells;
+    if (single && active(in.lengths, t, 0)) {
+      const StepRow row{fuseInput ? in.x : nullptr, in.wIh, gx + t * GH, in.wHh, h, gh, bIh, bHh, c, hOut, cOut, stepCells, output + t * H};
+      singleStep(s.kind, H, I, row, ws.team);
+      continue;
+    }
     if (pretranspose) gemm(false, false, static_cast<int>(B), static_cast<int>(GH), static_cast<int>(H), 1.0f, h, whhT, 0.0f, gh);
     else gemm(false, true, static_cast<int>(B), static_cast<int>(GH), static_cast<int>(H), 1.0f, h, in.wHh, 0.0f, gh);
     float* out = output + t * B * H;
     parallelRows(threads, B, GH, [&](size_t b) {
       if (active(in.lengths, t, b)) {
         cellForwardRow(s.kind, H, gx + (t * B + b) * GH, bIh, gh + b * GH, bHh, h + b * H, lstm ? c + b * H : nullptr, hOut + b * H,
-                       lstm ? cOut + b * H : nullptr, cells + (t * B + b) * SH);
+                       lstm ? cOut + b * H : nullptr, stepCells + b * SH);
         std::memcpy(out + b * H, hOut + b * H, sizeof(float) * H);
       } else {
         // Finished: carry the state unchanged; the output row is zero.
@@ -89,8 +148,24 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
       }
     });
   }
-  std::memcpy(hN, hs + T * B * H, sizeof(float) * B * H);
-  if (lstm && cN) std::memcpy(cN, cs + T * B * H, sizeof(float) * B * H);
+  std::memcpy(hN, hs + slot(T) * B * H, sizeof(float) * B * H);
+  if (lstm && cN) std::memcpy(cN, cs + slot(T) * B * H, sizeof(float) * B * H);
+}
+
+void sequenceStackForward(const SequenceShape& s, const float* x, const std::vector<LayerWeights>& layers, const float* h0, const float* c0,
+                          const int32_t* lengths, float* output, float* hN, float* cN, Workspace& ws, int threads) {
+  const size_t T = s.steps, B = s.batch, H = s.hidden, L = layers.size();
+  const bool lstm = s.kind == CellKind::Lstm;
+  const float* input = x;
+  for (size_t l = 0; l < L; l++) {
+    // Inner layers write alternately into two workspace buffers: layer l reads l − 1's.
+    float* out = l + 1 == L ? output : grow(l % 2 ? ws.layerB : ws.layerA, T * B * H);
+    SequenceShape shape{s.kind, T, B, l == 0 ? s.inputSize : H, H};
+    const LayerWeights& w = layers[l];
+    SequenceInputs in{input, w.wIh, w.wHh, w.bIh, w.bHh, h0 ? h0 + l * B * H : nullptr, lstm && c0 ? c0 + l * B * H : nullptr, lengths};
+    sequenceForward(shape, in, out, hN + l * B * H, lstm ? cN + l * B * H : nullptr, nullptr, ws, threads);
+    input = out;
+  }
 }
 
 void sequenceBackward(const SequenceShape& s, const SequenceInputs& in, const float* saved, const float* dOutput, const float* dhN, const float* dcN,

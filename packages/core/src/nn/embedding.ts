@@ -1,5 +1,5 @@
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
-import { gatherRows, reshape } from '../ops/shape-ops.js';
+import { gatherRows } from '../ops/shape-ops.js';
 import { assertValidShape, type Shape, sizeOf } from '../shape.js';
 import type { Parameter, Tensor } from '../tensor.js';
 import { assertPositiveInteger } from './cells.js';
@@ -41,6 +41,6 @@ export class Embedding extends Module {
       }
       index[i] = id;
     }
-    return reshape(gatherRows(this.weight, index), [...shape, this.embeddingDim]);
+    return gatherRows(this.weight, index, [...shape, this.embeddingDim]);
   }
 }

@@ -1,11 +1,12 @@
-import type { Backend } from '../backend.js';
+import { isGradEnabled } from '../autograd.js';
+import type { Backend, CellKind } from '../backend.js';
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
-import { fusedSequence } from '../ops/sequence.js';
+import { fusedSequence, fusedStack } from '../ops/sequence.js';
 import { concat, gatherRows, permute, reshape, stack, unstack } from '../ops/shape-ops.js';
 import type { Random } from '../random.js';
 import { commonBackend, Tensor } from '../tensor.js';
-import { assertPositiveInteger, type Cell } from './cells.js';
+import { assertPositiveInteger, type Cell, type FusedCellWeights } from './cells.js';
 import { dropoutMask } from './dropout.js';
 import { Module, type ModuleOptions } from './module.js';
 
@@ -76,6 +77,8 @@ export class RecurrentLayer extends Module {
   readonly residual: boolean;
   /** `cells[layer][direction]`. */
   readonly cells: Cell[][];
+  /** Set when every layer is one fused cell of one kind in one direction, with no residual connections. */
+  private readonly stack: { kind: CellKind; layers: FusedCellWeights[] } | null;
 
   constructor(options: RecurrentLayerOptions) {
     super(options);
@@ -110,6 +113,9 @@ export class RecurrentLayer extends Module {
       }
       this.cells.push(row);
     }
+    const kind = this.cells[0][0].fused?.kind;
+    const stackable = kind !== undefined && directions === 1 && !this.residual && this.cells.every((row) => row[0].fused?.kind === kind);
+    this.stack = stackable ? { kind, layers: this.cells.map((row) => row[0].fused as FusedCellWeights) } : null;
   }
 
   /** Also reaches the cells, which are not child modules (their parameters carry flat names). */
@@ -128,15 +134,22 @@ export class RecurrentLayer extends Module {
   }
 
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentOutput {
-    const expectedRank = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}]`;
     if (input.rank !== 3 || input.shape[2] !== this.inputSize) {
-      throw new ShapeError(`forward: input must be ${expectedRank}, received ${describeShape(input.shape)}`);
+      const expected = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}]`;
+      throw new ShapeError(`forward: input must be ${expected}, received ${describeShape(input.shape)}`);
     }
     if (input.backend !== this.backend) commonBackend('forward', this.parameters()[0] ?? input, input);
     let x = this.batchFirst ? permute(input, [1, 0, 2]) : input;
-    const [steps, batch] = x.shape;
+    const steps = x.shape[0];
+    const batch = x.shape[1];
     const lengths = this.checkLengths(options.lengths, steps, batch);
-    const initial = this.initialStates(options, batch);
+    const given = this.givenStates(options, batch);
+    if (this.stack && this.canStack(this.stack, x, given)) {
+      const out = fusedStack({ kind: this.stack.kind, x, layers: this.stack.layers, h0: given[0], c0: given[1], lengths });
+      const state = out.length > 2 ? [out[1], out[2]] : [out[1]];
+      return { output: this.batchFirst ? permute(out[0], [1, 0, 2]) : out[0], hN: out[1], cN: out[2], state };
+    }
+    const initial = this.initialStates(given, batch);
     const finals: Tensor[][] = initial.map(() => []);
     for (let layer = 0; layer < this.numLayers; layer++) {
       const outputs: Tensor[] = [];
@@ -170,31 +183,53 @@ export class RecurrentLayer extends Module {
     return out.every((n) => n === steps) ? undefined : out;
   }
 
-  /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
-  private initialStates(options: RecurrentForwardOptions, batch: number): Tensor[][] {
+  /** Per state slot, the caller's `[numLayers·D, B, H]` initial state (checked), or undefined for zeros. */
+  private givenStates(options: RecurrentForwardOptions, batch: number): (Tensor | undefined)[] {
     if (options.c0 && !options.state && this.stateSize < 2) {
       throw new ShapeError(
         `forward: c0 was given but this layer's cells have ${this.stateSize} state tensor (only h0); c0 is for LSTM-like cells`,
       );
     }
-    const given = options.state ?? [options.h0, options.c0].slice(0, this.stateSize);
+    const given = options.state ?? [options.h0, options.c0];
     const rows = this.numLayers * this.directions;
-    const expected = [rows, batch, this.hiddenSize];
-    return Array.from({ length: this.stateSize }, (_, slot) => {
+    const states: (Tensor | undefined)[] = [];
+    for (let slot = 0; slot < this.stateSize; slot++) {
       const s = given[slot];
-      if (!s) {
-        return Array.from({ length: rows }, () =>
-          Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]),
-        );
-      }
-      if (s.rank !== 3 || s.shape.some((d, i) => d !== expected[i])) {
+      if (s && (s.rank !== 3 || s.shape[0] !== rows || s.shape[1] !== batch || s.shape[2] !== this.hiddenSize)) {
         throw new ShapeError(
-          `forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape(expected)}, received ${describeShape(s.shape)}`,
+          `forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape([rows, batch, this.hiddenSize])}, received ${describeShape(s.shape)}`,
         );
       }
-      commonBackend('forward', s, this.parameters()[0] ?? s);
-      return unstack(s);
+      if (s && s.backend !== this.backend) commonBackend('forward', s, this.parameters()[0] ?? s);
+      states.push(s);
+    }
+    return states;
+  }
+
+  /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
+  private initialStates(given: (Tensor | undefined)[], batch: number): Tensor[][] {
+    const rows = this.numLayers * this.directions;
+    return given.map((s) => {
+      if (s) return unstack(s);
+      return Array.from({ length: rows }, () =>
+        Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]),
+      );
     });
+  }
+
+  /**
+   * Whether the whole stack can run as one `sequenceStackForward` call: one fused cell kind,
+   * one direction, no residual connections or active dropout, and no gradient to record
+   * (inference). It computes exactly what the layer-by-layer path computes.
+   */
+  private canStack(stack: { layers: FusedCellWeights[] }, x: Tensor, given: (Tensor | undefined)[]): boolean {
+    if (this.training && this.dropout > 0) return false;
+    if (!this.backend.supports('fusedStack') || !this.backend.sequenceStackForward) return false;
+    if (!isGradEnabled()) return true;
+    if (x.requiresGrad || given.some((s) => s?.requiresGrad)) return false;
+    return !stack.layers.some(
+      (w) => w.weightIh.requiresGrad || w.weightHh.requiresGrad || w.biasIh?.requiresGrad || w.biasHh?.requiresGrad,
+    );
   }
 
   /** One direction of one layer over time-major `x` `[T, B, F]`. */

@@ -1,4 +1,5 @@
 import { recordOp } from '../autograd.js';
+import type { BackendBuffer } from '../backend.js';
 import { describeShape, ShapeError } from '../errors.js';
 import { commonBackend, Tensor } from '../tensor.js';
 
@@ -31,7 +32,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const backend = bias ? commonBackend('linear', x, weight, bias) : commonBackend('linear', x, weight);
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], received ${describeShape(weight.shape)}`);
-  const [outFeatures, inFeatures] = weight.shape;
+  const outFeatures = weight.shape[0];
+  const inFeatures = weight.shape[1];
   if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures) {
     throw new ShapeError(
       `linear: expected x [..., ${inFeatures}] for weight ${describeShape(weight.shape)}, received x ${describeShape(x.shape)}`,
@@ -41,12 +43,25 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new ShapeError(`linear: bias must be [${outFeatures}], received ${describeShape(bias.shape)}`);
   }
   const m = x.size / Math.max(1, inFeatures);
-  const shape = [...x.shape.slice(0, -1), outFeatures];
-  let buffer = backend.gemm(x.buffer, weight.buffer, { m, n: outFeatures, k: inFeatures, transB: true });
-  if (bias) {
-    const withBias = backend.binary('add', buffer, [outFeatures, 1], bias.buffer, [0, 1], [m, outFeatures]);
-    backend.dispose(buffer);
-    buffer = withBias;
+  const shape = x.shape.slice(0, -1);
+  shape.push(outFeatures);
+  let buffer: BackendBuffer;
+  if (bias && m === 1) {
+    // One row (per-token inference): accumulate the product into a copy of the bias, one
+    // backend call fewer than adding the bias afterwards, with the same single rounding.
+    buffer = backend.gemm(
+      x.buffer,
+      weight.buffer,
+      { m, n: outFeatures, k: inFeatures, transB: true, beta: 1 },
+      backend.unary('copy', bias.buffer),
+    );
+  } else {
+    buffer = backend.gemm(x.buffer, weight.buffer, { m, n: outFeatures, k: inFeatures, transB: true });
+    if (bias) {
+      const withBias = backend.binary('add', buffer, [outFeatures, 1], bias.buffer, [0, 1], [m, outFeatures]);
+      backend.dispose(buffer);
+      buffer = withBias;
+    }
   }
   return recordOp('linear', backend, [x, weight, bias ?? null], [[buffer, shape]], ([g], needs) => {
     if (!g) return [null, null, null];

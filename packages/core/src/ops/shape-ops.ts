@@ -6,7 +6,7 @@ import { commonBackend, Tensor } from '../tensor.js';
 /** Same data, another shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const inferred = shape.indexOf(-1);
-  let resolved = [...shape];
+  let resolved: Shape = shape;
   if (inferred >= 0) {
     const known = sizeOf(shape.filter((_, i) => i !== inferred));
     if (known === 0 || x.size % known !== 0) {
@@ -149,8 +149,10 @@ export function stack(xs: readonly Tensor[]): Tensor {
 /**
  * Row gather: `x` is read as `[rows, width]` (rows = first dimension) and the result is
  * `[index.length, ...x.shape.slice(1)]` with `out[i] = x[index[i]]`. Its gradient scatter-adds.
+ * `shape`, when given, is the result's shape instead (any with the same number of elements):
+ * an embedding lookup then needs no reshape.
  */
-export function gatherRows(x: Tensor, index: Int32Array): Tensor {
+export function gatherRows(x: Tensor, index: Int32Array, shape?: Shape): Tensor {
   const rows = x.shape[0];
   for (let i = 0; i < index.length; i++) {
     const r = index[i];
@@ -159,9 +161,20 @@ export function gatherRows(x: Tensor, index: Int32Array): Tensor {
     }
   }
   const width = x.size / Math.max(1, rows);
-  const shape = [index.length, ...x.shape.slice(1)];
+  let outShape: Shape;
+  if (shape) {
+    assertValidShape(shape, 'gatherRows: shape');
+    if (sizeOf(shape) !== index.length * width) {
+      throw new ShapeError(`gatherRows: shape ${describeShape(shape)} must hold index.length · width = ${index.length * width} elements`);
+    }
+    outShape = shape;
+  } else {
+    const rest = x.shape.slice(1);
+    rest.unshift(index.length);
+    outShape = rest;
+  }
   const buffer = x.backend.gatherRows(x.buffer, width, index);
-  return recordOp('gatherRows', x.backend, [x], [[buffer, shape]], ([g]) => [
+  return recordOp('gatherRows', x.backend, [x], [[buffer, outShape]], ([g]) => [
     g ? Tensor.fromBuffer(x.backend, x.backend.scatterAddRows(g.buffer, width, index, rows), x.shape) : null,
   ])[0];
 }
