@@ -3,7 +3,8 @@
 
 Same model and step as benchmarks/src/lstm-charlm.ts: Embedding(V, E) -> {LSTM,GRU,RNN}(E, H,
 2 layers) -> Linear(H, V); cross-entropy, backward, clip_grad_norm_(1.0), Adam; zero initial
-state per step. Prints one JSON object. Run with Debian's /usr/bin/python3 (python3-torch).
+state per step. Prints one JSON object. Run with Debian's /usr/bin/python3 (python3-torch);
+--device cuda runs it on a GPU (cuDNN's RNN kernels) with a CUDA build of torch.
 """
 import argparse
 import json
@@ -27,7 +28,12 @@ p.add_argument("--timed", type=int, default=5)
 p.add_argument("--latency-tokens", type=int, default=200)
 p.add_argument("--mode", default="train", choices=["train", "latency"])
 p.add_argument("--data", default="")
+p.add_argument("--device", default="cpu", help="cpu, or cuda with a CUDA build of torch")
 a = p.parse_args()
+
+if a.device.startswith("cuda") and not torch.cuda.is_available():
+    raise SystemExit(f"--device {a.device}: this torch ({torch.__version__}) sees no CUDA device")
+device = torch.device(a.device)
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -43,9 +49,9 @@ else:
     tokens = torch.randint(0, vocab, (200_000,))
 
 rnn_class = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[a.cell]
-emb = torch.nn.Embedding(vocab, a.embedding)
-rnn = rnn_class(a.embedding, a.hidden, num_layers=a.layers)
-head = torch.nn.Linear(a.hidden, vocab)
+emb = torch.nn.Embedding(vocab, a.embedding).to(device)
+rnn = rnn_class(a.embedding, a.hidden, num_layers=a.layers).to(device)
+head = torch.nn.Linear(a.hidden, vocab).to(device)
 params = list(emb.parameters()) + list(rnn.parameters()) + list(head.parameters())
 opt = torch.optim.Adam(params, lr=2e-3)
 gen = torch.Generator().manual_seed(1)
@@ -54,6 +60,7 @@ gen = torch.Generator().manual_seed(1)
 def batch():
     starts = torch.randint(0, len(tokens) - a.steps - 1, (a.batch,), generator=gen)
     seq = torch.stack([tokens[s : s + a.steps + 1] for s in starts.tolist()], dim=1)  # [T+1, B]
+    seq = seq.to(device)
     return seq[:-1], seq[1:]
 
 
@@ -69,7 +76,9 @@ def train_step():
     return loss.item()
 
 
-result = {"backend": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(), "cell": a.cell, "hidden": a.hidden, "vocab": vocab}
+result = {"backend": "pytorch", "torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads(), "cell": a.cell, "hidden": a.hidden, "vocab": vocab}
+if device.type == "cuda":
+    result.update({"gpu": torch.cuda.get_device_name(device), "cudnn": torch.backends.cudnn.version()})
 if a.mode == "train":
     for _ in range(a.warmup):
         train_step()
@@ -84,7 +93,7 @@ if a.mode == "train":
 else:
     with torch.no_grad():
         h = None
-        token = torch.zeros((1, 1), dtype=torch.long)
+        token = torch.zeros((1, 1), dtype=torch.long, device=device)
         times = []
         for i in range(a.latency_tokens + 20):
             t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-/** The benchmark's command line and the workload's FLOP count. */
+/** The benchmark's command line, the workload's FLOP count and how a training step is timed. */
 
 export type Cell = 'lstm' | 'gru' | 'rnn';
 
@@ -15,6 +15,9 @@ export interface Config {
   warmup: number;
   timed: number;
   threads: number;
+  dawn?: string[];
+  /** Where the PyTorch script runs: 'cpu' (default) or 'cuda' (needs a CUDA build of torch). */
+  torchDevice?: string;
 }
 
 export interface CommandLine {
@@ -30,6 +33,9 @@ export interface CommandLine {
   timed: number;
   warmup: number;
   threads: number;
+  /** webgpu in Node: Dawn toggles for `create()` of the npm package `webgpu`, e.g. ['backend=vulkan']. */
+  dawn: string[] | undefined;
+  torchDevice: string;
 }
 
 export const USAGE = `usage: pnpm bench:lstm [options]
@@ -40,11 +46,20 @@ export const USAGE = `usage: pnpm bench:lstm [options]
   --suite                      the issue's matrix (LSTM/GRU/RNN 256, LSTM 128 and 512, latency) in one table
   --timed N --warmup N         timed / warm-up training steps (median reported; default 5 / 2)
   --threads N                  native and PyTorch threads (default 2)
+  --dawn FLAGS                 webgpu in Node: Dawn flags, comma-separated (e.g. backend=vulkan, backend=opengles);
+                               default: Dawn's default adapter, then OpenGL ES (llvmpipe on machines without a GPU)
   --no-torch                   do not run the PyTorch script
+  --torch-device cpu|cuda      where PyTorch runs (default cpu; cuda: cuDNN, with a CUDA build of torch,
+                               whose python RECUR_BENCH_PYTHON names; default /usr/bin/python3)
   --tfjs                       also run TensorFlow.js (@tensorflow/tfjs, cpu backend; ~25 s per LSTM 2×256 step);
                                --suite always runs it, for the LSTM 2×256 row (1 timed step) and the latency
   --json                       print one JSON object instead of the table
   --out FILE                   also write the JSON object to FILE (atomically)`;
+
+function torchDevice(text: string): string {
+  if (!/^(cpu|cuda(:\d+)?)$/.test(text)) throw new RangeError(`--torch-device must be cpu, cuda or cuda:N, received ${text}`);
+  return text;
+}
 
 function positiveInteger(name: string, text: string): number {
   const n = Number(text);
@@ -84,6 +99,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     timed: positiveInteger('--timed', value('--timed', '5')),
     warmup: Number(value('--warmup', '2')),
     threads: positiveInteger('--threads', value('--threads', '2')),
+    dawn: args.includes('--dawn') ? value('--dawn', '').split(',').filter(Boolean) : undefined,
+    torchDevice: torchDevice(value('--torch-device', 'cpu')),
   };
 }
 
@@ -109,3 +126,26 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+export interface TrainResult {
+  stepSeconds: number;
+  tokensPerSecond: number;
+  gflops: number;
+  flopsPerStep: number;
+  loss: number;
+}
+
+/** Calls `step` (one training step, resolving to its loss) `c.warmup` times untimed, then `c.timed` times: the median. */
+export async function timeTraining(c: Config, step: () => Promise<number>): Promise<TrainResult> {
+  for (let i = 0; i < c.warmup; i++) await step();
+  const times: number[] = [];
+  let loss = Number.NaN;
+  for (let i = 0; i < c.timed; i++) {
+    const t0 = performance.now();
+    loss = await step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const stepSeconds = median(times);
+  const flops = flopsPerStep(c);
+  return { stepSeconds, tokensPerSecond: (c.steps * c.batch) / stepSeconds, gflops: flops / stepSeconds / 1e9, flopsPerStep: flops, loss };
+}

@@ -12,21 +12,24 @@
  * size measured here (packages/conformance/src/benchmark-shapes.ts).
  */
 import type { Backend } from '@recur/core';
-import { type CommandLine, type Config, flopsPerStep, parseCommandLine } from './config.js';
+import { type CommandLine, type Config, flopsPerStep, parseCommandLine, type TrainResult } from './config.js';
 import { type Corpus, loadCorpus } from './corpus.js';
 import { runTorch, TORCH_HINT, torchVersion } from './pytorch.js';
 import { printTable, type Row, writeJson } from './report.js';
 import { tfjsInfo, tfjsLatency, tfjsTrain } from './tfjs.js';
-import { benchLatency, benchTrain, makeBackend, sgemmPeak, type TrainResult } from './workloads.js';
+import { benchLatency, benchTrain, makeBackend, sgemmPeak } from './workloads.js';
 
 const label = (c: Config) => `${c.cell.toUpperCase()} 2×${c.hidden}`;
+
+const torchName = (c: Config, version: string) =>
+  `pytorch ${version}${c.torchDevice && c.torchDevice !== 'cpu' ? ` ${c.torchDevice}` : ''}`;
 
 type Tfjs = Awaited<ReturnType<typeof tfjsInfo>>;
 const tfjsName = (t: Tfjs) => `tfjs ${t.version} ${t.backend}`;
 
 /** Runs `work` on a fresh backend of that name and releases it, so workloads do not share pools. */
 async function withBackend<T>(c: Config, work: (backend: Backend) => Promise<T>): Promise<T & { description: string }> {
-  const backend = await makeBackend(c.backend, c.threads);
+  const backend = await makeBackend(c.backend, c);
   try {
     return { ...(await work(backend)), description: backend.description };
   } finally {
@@ -40,8 +43,8 @@ function trainRow(c: Config, r: Pick<TrainResult, 'tokensPerSecond' | 'gflops'>,
 
 function torchTrainRow(c: Config, torch: string | null): Row | null {
   const t = torch ? runTorch(c, 'train') : null;
-  if (!t) return null;
-  return trainRow(c, { tokensPerSecond: t.tokensPerSecond, gflops: flopsPerStep(c) / t.stepSeconds / 1e9 }, `pytorch ${torch}`);
+  if (!t || !torch) return null;
+  return trainRow(c, { tokensPerSecond: t.tokensPerSecond, gflops: flopsPerStep(c) / t.stepSeconds / 1e9 }, torchName(c, torch));
 }
 
 function latencyRow(c: Config, microsecondsPerToken: number, backend = c.backend): Row {
@@ -50,7 +53,7 @@ function latencyRow(c: Config, microsecondsPerToken: number, backend = c.backend
 
 function torchLatencyRow(c: Config, torch: string | null): Row | null {
   const t = torch ? runTorch(c, 'latency') : null;
-  return t ? latencyRow(c, t.microsecondsPerToken, `pytorch ${torch}`) : null;
+  return t && torch ? latencyRow(c, t.microsecondsPerToken, torchName(c, torch)) : null;
 }
 
 /** Issue 3's matrix: every training configuration and the inference latency, each beside PyTorch. */
@@ -145,6 +148,8 @@ async function main() {
     warmup: opts.warmup,
     timed: opts.timed,
     threads: opts.threads,
+    dawn: opts.dawn,
+    torchDevice: opts.torchDevice,
   };
   const torch = opts.torch ? torchVersion() : null;
   if (opts.torch && !torch) console.error(`note: ${TORCH_HINT}`);

@@ -6,9 +6,8 @@
  * global-norm clip and Adam, on the same batches as Recur's (sampleBatch with lcg(7)).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { type Config, flopsPerStep, median } from './config.js';
+import { type Config, median, type TrainResult, timeTraining } from './config.js';
 import { type Corpus, lcg, sampleBatch } from './corpus.js';
-import type { TrainResult } from './workloads.js';
 
 type Tf = typeof TF;
 type Layer = TF.layers.Layer;
@@ -117,19 +116,10 @@ export async function tfjsTrain(c: Config, corpus: Corpus): Promise<TrainResult>
     loss.dispose();
     return value;
   };
-  for (let i = 0; i < c.warmup; i++) await step();
-  const times: number[] = [];
-  let loss = 0;
-  for (let i = 0; i < c.timed; i++) {
-    const t0 = performance.now();
-    loss = await step();
-    times.push((performance.now() - t0) / 1000);
-  }
+  const result = await timeTraining(c, step);
   optimizer.dispose();
   model.dispose();
-  const stepSeconds = median(times);
-  const flops = flopsPerStep(c);
-  return { stepSeconds, tokensPerSecond: N / stepSeconds, gflops: flops / stepSeconds / 1e9, flopsPerStep: flops, loss };
+  return result;
 }
 
 /** Greedy generation from one sequence, batch 1, the layers' final state fed back as initialState. */

@@ -16,7 +16,7 @@ import {
   type Tensor,
   tidy,
 } from '@recur/core';
-import { type Config, flopsPerStep, median } from './config.js';
+import { type Config, median, type TrainResult, timeTraining } from './config.js';
 import { type Corpus, lcg, sampleBatch } from './corpus.js';
 
 /** Embedding(V, E) → 2-layer cell(E, H) → Linear(H, V), seeded as in the conformance case of the same shape. */
@@ -39,19 +39,17 @@ function buildModel(backend: Backend, c: Config) {
   };
 }
 
-/** Imports the backend's package (which registers it) and creates it. */
-export async function makeBackend(name: string, threads: number): Promise<Backend> {
-  if (name === 'native') await import('@recur/backend-native');
-  if (name === 'webgpu') await import('@recur/backend-webgpu');
-  return createBackend(name, name === 'native' ? { threads } : {});
-}
-
-export interface TrainResult {
-  stepSeconds: number;
-  tokensPerSecond: number;
-  gflops: number;
-  flopsPerStep: number;
-  loss: number;
+/** Imports the backend's package (which registers it) and creates it with the run's options. */
+export async function makeBackend(name: string, options: Pick<Config, 'threads' | 'dawn'>): Promise<Backend> {
+  if (name === 'native') {
+    await import('@recur/backend-native');
+    return createBackend(name, { threads: options.threads });
+  }
+  if (name === 'webgpu') {
+    await import('@recur/backend-webgpu');
+    return createBackend(name, options.dawn ? { dawnFlags: options.dawn } : {});
+  }
+  return createBackend(name);
 }
 
 /** Median time of a whole training step: forward, backward, clipping, Adam, and reading the loss. */
@@ -80,18 +78,9 @@ export async function benchTrain(backend: Backend, c: Config, corpus: Corpus): P
     loss.dispose();
     return value;
   };
-  for (let i = 0; i < c.warmup; i++) await step();
-  const times: number[] = [];
-  let loss = 0;
-  for (let i = 0; i < c.timed; i++) {
-    const t0 = performance.now();
-    loss = await step();
-    times.push((performance.now() - t0) / 1000);
-  }
+  const result = await timeTraining(c, step);
   model.dispose();
-  const stepSeconds = median(times);
-  const flops = flopsPerStep(c);
-  return { stepSeconds, tokensPerSecond: N / stepSeconds, gflops: flops / stepSeconds / 1e9, flopsPerStep: flops, loss };
+  return result;
 }
 
 /** Greedy generation from one sequence, one token per call with the state carried: median µs per token. */
@@ -127,7 +116,7 @@ export async function benchLatency(backend: Backend, c: Config, tokens = 200, wa
 export async function sgemmPeak(threads: number): Promise<number | null> {
   let backend: Backend;
   try {
-    backend = await makeBackend('native', threads);
+    backend = await makeBackend('native', { threads });
   } catch {
     return null;
   }

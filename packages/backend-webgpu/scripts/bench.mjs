@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 /**
- * The LSTM char-LM benchmark on this backend (tokens/s, naming the adapter).
+ * GEMM throughput of this backend's two kernels on one adapter (scripts/gemm.ts).
  *
- *   node packages/backend-webgpu/scripts/bench.mjs [--steps 2] [--warmup 1] [--hidden 256]
- *        [--layers 2] [--embedding 64] [--batch 32] [--seq 64] [--backend webgpu|js]
- *        [--dawn backend=opengles] [--data ../shared/data/tinyshakespeare.txt]
+ *   node packages/backend-webgpu/scripts/bench.mjs [--batch 32] [--hidden 256] [--dawn backend=opengles]
  *
- * With --gemm it measures GEMM throughput of both kernels instead (scripts/gemm.ts), on the
- * recurrent product of that LSTM: --batch × 4·--hidden × --hidden.
- *
+ * The training benchmark is the project's one: `pnpm bench:lstm --backend webgpu` from the root.
  * Without --dawn, Dawn's default adapter is tried first, then its OpenGL ES backend (what runs
  * on machines without a GPU, through Mesa llvmpipe). The TypeScript sources are bundled with
  * esbuild first, so no package build is needed.
@@ -35,17 +31,9 @@ if (!process.env.XDG_RUNTIME_DIR) {
 
 const dawn = option('dawn', undefined);
 const options = {
-  backend: option('backend', 'webgpu'),
   dawnFlags: dawn === undefined ? undefined : dawn.split(',').filter(Boolean),
-  featureLevel: dawn?.includes('backend=opengles') ? 'compatibility' : undefined,
-  hidden: Number(option('hidden', 256)),
-  layers: Number(option('layers', 2)),
-  embedding: Number(option('embedding', 64)),
   batch: Number(option('batch', 32)),
-  seq: Number(option('seq', 64)),
-  warmup: Number(option('warmup', 1)),
-  steps: Number(option('steps', 2)),
-  data: option('data', here('../../../../shared/data/tinyshakespeare.txt')),
+  hidden: Number(option('hidden', 256)),
 };
 
 // Written inside this package so that `webgpu` resolves from its node_modules.
@@ -53,7 +41,7 @@ const cache = here('../node_modules/.cache');
 mkdirSync(cache, { recursive: true });
 const out = join(cache, `recur-webgpu-bench-${process.pid}.mjs`);
 const result = await build({
-  entryPoints: [here(args.includes('--gemm') ? './gemm.ts' : './char-lm.ts')],
+  entryPoints: [here('./gemm.ts')],
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -61,10 +49,7 @@ const result = await build({
   write: false,
   ignoreAnnotations: true,
   external: ['webgpu', 'esbuild'],
-  alias: {
-    '@recur/core': here('../../core/src/index.ts'),
-    '@recur/backend-js': here('../../backend-js/src/index.ts'),
-  },
+  alias: { '@recur/core': here('../../core/src/index.ts') },
 });
 writeFileSync(out, result.outputFiles[0].text);
 try {

@@ -1,15 +1,21 @@
 /**
  * GEMM throughput of both kernels on this adapter, for the recurrent product of an LSTM step,
  * h·W_hhᵀ: batch × 4·hidden × hidden (32×1024×256 by default). It runs once (which includes
- * compiling the pipeline), then ten times. Bundled and run by `scripts/bench.mjs --gemm`.
+ * compiling the pipeline), then ten times. Bundled and run by `scripts/bench.mjs`.
  */
 import { createWebGpuBackend } from '../src/index.js';
-import type { BenchOptions } from './char-lm.js';
 
-export async function bench(o: Pick<BenchOptions, 'dawnFlags' | 'featureLevel' | 'batch' | 'hidden'>): Promise<void> {
+export interface GemmBenchOptions {
+  /** Dawn flags for Node (e.g. ['backend=vulkan']); default: the factory's own adapter search. */
+  dawnFlags?: string[];
+  batch: number;
+  hidden: number;
+}
+
+export async function bench(o: GemmBenchOptions): Promise<void> {
   const [m, n, k] = [o.batch, 4 * o.hidden, o.hidden];
   for (const gemm of ['tiled', 'register'] as const) {
-    const b = await createWebGpuBackend({ ...(o.dawnFlags ? { dawnFlags: o.dawnFlags, featureLevel: o.featureLevel } : {}), gemm });
+    const b = await createWebGpuBackend({ ...(o.dawnFlags ? { dawnFlags: o.dawnFlags } : {}), gemm });
     if (gemm === 'tiled') console.log(`adapter: ${b.adapterName}`);
     const x = b.upload(new Float32Array(m * k).fill(0.1));
     const w = b.upload(new Float32Array(n * k).fill(0.1));
