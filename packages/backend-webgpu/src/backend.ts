@@ -28,7 +28,7 @@ import type {
   SequenceForwardResult,
   UnaryOp,
 } from '@recur/core';
-import type { Acquired } from './device.js';
+import type { Acquired, WebGpuBackendOptions } from './device.js';
 import * as cells from './ops/cells.js';
 import * as elementwise from './ops/elementwise.js';
 import * as gemm from './ops/gemm.js';
@@ -46,14 +46,17 @@ export class WebGpuBackend implements Backend {
   readonly device: GPUDevice;
   /** Which GEMM kernel runs (see `WebGpuBackendOptions.gemm`). */
   readonly gemmVariant: gemm.GemmVariant;
+  /** How a fused sequence runs a time step (see `WebGpuBackendOptions.stepKernel`). */
+  readonly stepKernel: sequence.StepKernel;
   private readonly queue: CommandQueue;
 
-  constructor(acquired: Acquired, options: { maxDispatchesPerSubmit?: number; gemm?: 'tiled' | 'register' | 'auto' } = {}) {
+  constructor(acquired: Acquired, options: Pick<WebGpuBackendOptions, 'maxDispatchesPerSubmit' | 'gemm' | 'stepKernel'> = {}) {
     this.device = acquired.device;
     this.adapterName = acquired.adapterName;
     const cpu = /llvmpipe|lavapipe|swiftshader|softpipe/i.test(acquired.adapterName);
     this.gemmVariant = options.gemm && options.gemm !== 'auto' ? options.gemm : cpu ? 'register' : 'tiled';
-    this.description = `WebGPU on ${this.adapterName}, float32, ${this.gemmVariant} GEMM`;
+    this.stepKernel = options.stepKernel && options.stepKernel !== 'auto' ? options.stepKernel : cpu ? 'split' : 'fused';
+    this.description = `WebGPU on ${this.adapterName}, float32, ${this.gemmVariant} GEMM, ${this.stepKernel} time steps`;
     this.queue = new CommandQueue(this.device, this.adapterName, options.maxDispatchesPerSubmit ?? 256);
   }
 
@@ -159,11 +162,11 @@ export class WebGpuBackend implements Backend {
   }
 
   sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
-    return sequence.sequenceForward(this.queue, this.gemmVariant, args);
+    return sequence.sequenceForward(this.queue, this.gemmVariant, this.stepKernel, args);
   }
 
   sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {
-    return sequence.sequenceBackward(this.queue, this.gemmVariant, args);
+    return sequence.sequenceBackward(this.queue, this.gemmVariant, this.stepKernel, args);
   }
 
   // --- loss and optimizers ------------------------------------------------------------------

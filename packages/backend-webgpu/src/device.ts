@@ -41,6 +41,13 @@ export interface WebGpuBackendOptions {
    * llvmpipe/lavapipe/SwiftShader, tiled elsewhere).
    */
   gemm?: 'tiled' | 'register' | 'auto';
+  /**
+   * How a time step of the fused sequence methods runs: `'split'` (a GEMM, then a gate kernel:
+   * two dispatches), `'fused'` (one kernel computes the recurrent product and the cell: one
+   * dispatch, and the gate pre-activations never leave registers), or `'auto'` (default: split
+   * on CPU-emulated adapters, where the register GEMM is faster, fused elsewhere).
+   */
+  stepKernel?: 'split' | 'fused' | 'auto';
   /** Dispatches encoded before a command buffer is submitted without a read (default 256). */
   maxDispatchesPerSubmit?: number;
 }

@@ -42,6 +42,8 @@ function allKernels(): K.KernelSource[] {
       K.cellBackwardKernel(kind),
       K.sequenceStepForwardKernel(kind),
       K.sequenceStepBackwardKernel(kind),
+      K.fusedStepForwardKernel(kind),
+      K.fusedStepBackwardKernel(kind),
     ]),
     K.sequenceOutputKernel(),
     K.crossEntropyKernel(),
@@ -174,6 +176,29 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     expect(small.submitCount).toBeGreaterThanOrEqual(4);
     expect((await small.read(x))[0]).toBeCloseTo(3 ** 40, -12);
     small.destroy();
+  });
+
+  it("stepKernel 'fused' runs a time step as one dispatch instead of two", async () => {
+    // Numerics of both paths are the conformance suite's job; this checks the dispatch structure.
+    const [T, B, I, H] = [6, 3, 5, 20];
+    const counts: Record<string, number[]> = {};
+    for (const stepKernel of ['split', 'fused'] as const) {
+      const b = await createWebGpuBackend({ ...nodeOptions(), stepKernel });
+      expect(b.description).toContain(`${stepKernel} time steps`);
+      const fill = (n: number, v: number) => b.upload(Float32Array.from({ length: n }, (_, i) => v * Math.sin(i + 1)));
+      const args = { kind: 'lstm' as const, steps: T, batch: B, inputSize: I, hidden: H, x: fill(T * B * I, 1), wIh: fill(4 * H * I, 0.3) };
+      const full = { ...args, wHh: fill(4 * H * H, 0.2), bIh: fill(4 * H, 0.1), bHh: fill(4 * H, 0.1), h0: fill(B * H, 0.5) };
+      const d0 = b.dispatchCount;
+      const fwd = b.sequenceForward(full);
+      const d1 = b.dispatchCount;
+      b.sequenceBackward({ ...full, saved: fwd.saved, dOutput: fill(T * B * H, 1), dhN: fill(B * H, 1) });
+      counts[stepKernel] = [d1 - d0, b.dispatchCount - d1];
+      await b.sync();
+      b.destroy();
+    }
+    // Forward: 2 per step → 1 per step. Backward: 2 per step → 1 per step, plus one that completes dh0.
+    expect(counts.split[0] - counts.fused[0]).toBe(T);
+    expect(counts.split[1] - counts.fused[1]).toBe(T - 1);
   });
 
   it('device loss rejects read and sync with a WebGpuError instead of hanging', async () => {

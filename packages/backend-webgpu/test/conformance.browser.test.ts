@@ -61,7 +61,8 @@ describe.skipIf(!available)('conformance: webgpu (headless Chromium, SwiftShader
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('passes every conformance case', { timeout: 600_000 }, async () => {
+  /** Runs the case list in a fresh page; prints per-group counts and asserts nothing failed. */
+  async function runInBrowser(what: string, options: { groups?: string[]; backend: Record<string, unknown> }) {
     const { chromium } = await import('playwright-core');
     // Playwright passes --headless (the new headless mode in current Chromium) and the profile itself.
     const browser = await chromium.launchPersistentContext(profile, {
@@ -77,12 +78,8 @@ describe.skipIf(!available)('conformance: webgpu (headless Chromium, SwiftShader
       await page.waitForFunction(() => document.title === 'ready' || document.title === 'loading-failed', null, { timeout: 60_000 });
       const started = Date.now();
       const report = (await page.evaluate(
-        (options) => (globalThis as unknown as { runConformance: (o: unknown) => Promise<unknown> }).runConformance(options),
-        {
-          modelHidden: 8,
-          filter: process.env.RECUR_BROWSER_FILTER,
-          backend: process.env.RECUR_BROWSER_FEATURE_LEVEL ? { featureLevel: process.env.RECUR_BROWSER_FEATURE_LEVEL } : {},
-        },
+        (o) => (globalThis as unknown as { runConformance: (o: unknown) => Promise<unknown> }).runConformance(o),
+        { modelHidden: 8, filter: process.env.RECUR_BROWSER_FILTER, ...options },
       )) as RunReport;
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const count = (status: string, group?: string) =>
@@ -94,7 +91,7 @@ describe.skipIf(!available)('conformance: webgpu (headless Chromium, SwiftShader
       const failed = report.results.filter((r) => r.status === 'failed');
       const skipped = report.results.filter((r) => r.status === 'skipped');
       console.log(
-        `browser conformance on ${report.adapter} (maxStorageBuffersPerShaderStage ${report.maxStorageBuffersPerShaderStage}) in ${seconds} s:\n${lines.join('\n')}` +
+        `browser conformance (${what}) on ${report.adapter} (maxStorageBuffersPerShaderStage ${report.maxStorageBuffersPerShaderStage}) in ${seconds} s:\n${lines.join('\n')}` +
           (skipped.length ? `\n  skipped:\n    ${skipped.map((r) => `${r.name}: ${r.message}`).join('\n    ')}` : '') +
           (failed.length ? `\n  failed:\n    ${failed.map((r) => `${r.name}: ${r.message}`).join('\n    ')}` : ''),
       );
@@ -104,5 +101,16 @@ describe.skipIf(!available)('conformance: webgpu (headless Chromium, SwiftShader
     } finally {
       await browser.close();
     }
+  }
+
+  it('passes every conformance case', { timeout: 600_000 }, async () => {
+    const featureLevel = process.env.RECUR_BROWSER_FEATURE_LEVEL;
+    await runInBrowser('all cases, adapter defaults', { backend: featureLevel ? { featureLevel } : {} });
+  });
+
+  // SwiftShader is a CPU adapter, so by default it runs the register GEMM and split time steps;
+  // what GPUs run by default is checked here on the same browser.
+  it('passes the cross-backend cases with the GPU defaults (tiled GEMM, fused time steps)', { timeout: 600_000 }, async () => {
+    await runInBrowser('GPU defaults', { groups: ['cross-backend'], backend: { gemm: 'tiled', stepKernel: 'fused' } });
   });
 });

@@ -13,13 +13,14 @@ if (adapter) {
     modelHidden: 8,
     groups: process.env.RECUR_CONFORMANCE_GROUPS ? (process.env.RECUR_CONFORMANCE_GROUPS.split(',') as never) : undefined,
   });
-  // On CPU adapters the default GEMM is the register-blocked kernel; the workgroup-memory tiled
-  // kernel real GPUs use is checked here too, on every kernel and whole-model comparison, on a
-  // device with WebGPU's default limits (compatibility mode: 4 storage buffers per stage).
-  defineConformanceSuite(() => createWebGpuBackend({ ...nodeOptions(), gemm: 'tiled', adapterLimits: false }), {
-    name: `webgpu (node, ${adapter}, tiled GEMM, default limits)`,
+  // On CPU adapters the defaults are the register-blocked GEMM and split time steps (a GEMM and
+  // a gate kernel). What GPUs run by default, the workgroup-memory tiled GEMM and the fused time
+  // step (one kernel per step), is checked here too, on a device with WebGPU's default limits
+  // (compatibility mode: 4 storage buffers per stage, 16 KiB of workgroup memory).
+  defineConformanceSuite(() => createWebGpuBackend({ ...nodeOptions(), gemm: 'tiled', stepKernel: 'fused', adapterLimits: false }), {
+    name: `webgpu (node, ${adapter}, tiled GEMM, fused time steps, default limits)`,
     modelHidden: 8,
-    groups: ['cross-backend'],
+    groups: ['cross-backend', 'pytorch'],
   });
 } else {
   console.warn(`[backend-webgpu] skipping the Node conformance suite: ${reason}`);

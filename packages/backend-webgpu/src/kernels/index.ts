@@ -7,3 +7,4 @@ export * from './movement.js';
 export * from './prelude.js';
 export * from './reductions.js';
 export * from './sequence.js';
+export * from './sequence-fused.js';

@@ -25,6 +25,8 @@ export interface RunReport {
 
 async function run(options: {
   filter?: string;
+  /** Only cases of these groups (default all). */
+  groups?: string[];
   skip?: Record<string, string>;
   modelHidden?: number;
   backend?: WebGpuBackendOptions;
@@ -33,7 +35,7 @@ async function run(options: {
   const reference: Backend = createJsBackend({ dtype: 'float64' });
   const results: CaseResult[] = [];
   const cases = conformanceCases({ modelHidden: options.modelHidden ?? 8 }).filter(
-    (c) => !options.filter || c.name.includes(options.filter),
+    (c) => (!options.filter || c.name.includes(options.filter)) && (!options.groups || options.groups.includes(c.group)),
   );
   for (const c of cases) {
     const listed = Object.entries(options.skip ?? {}).find(([pattern]) => c.name.includes(pattern));
