@@ -1,4 +1,5 @@
 /** The benchmark's table (stdout) and JSON (stdout and, with --out, a file written atomically). */
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '@recur/core/node';
 
 export interface Row {
@@ -32,6 +33,10 @@ export function printTable(rows: Row[], footnotes: string[]): void {
   if (footnotes.length) console.log(`\n${footnotes.join('\n')}`);
 }
 
+/** Writes `value` to `path`, relative to where `pnpm bench:lstm` was run (pnpm's INIT_CWD), not this package. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+  await writeFileAtomic(
+    resolve(process.env.INIT_CWD ?? process.cwd(), path),
+    new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`),
+  );
 }

@@ -20,7 +20,7 @@ import { type Config, median, type TrainResult, timeTraining } from './config.js
 import { type Corpus, lcg, sampleBatch } from './corpus.js';
 
 /** Embedding(V, E) → 2-layer cell(E, H) → Linear(H, V), seeded as in the conformance case of the same shape. */
-function buildModel(backend: Backend, c: Config) {
+export function buildModel(backend: Backend, c: Config) {
   const options = { inputSize: c.embedding, hiddenSize: c.hidden, numLayers: c.layers, backend, seed: 2 };
   const rnn: RecurrentLayer = c.cell === 'lstm' ? new LSTM(options) : c.cell === 'gru' ? new GRU(options) : new RNN(options);
   const embedding = new Embedding({ numEmbeddings: c.vocab, embeddingDim: c.embedding, backend, seed: 1 });
