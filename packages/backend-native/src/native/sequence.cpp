@@ -6,6 +6,7 @@
 #include "dot.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "packed_gemm.h"
 #include "parallel.h"
 #include "team.h"
 
@@ -35,6 +36,21 @@ void transpose(const float* in, size_t rows, size_t cols, float* out) {
         for (size_t c = c0; c < c1; c++) out[c * rows + r] = in[r * cols + c];
     }
   }
+}
+
+// Whether a layer's per-step products run on W_hh packed once per call (packed_gemm.h): with
+// AVX2, several batch rows, and weights of at least 512 KiB. Below that size OpenBLAS's own
+// per-call packing is cheap and it kept up or won (measured on 2 cores, T 64, B 32: Elman 256
+// and GRU 128 were 5–20% slower packed; LSTM 256, GRU 256, Elman 512 and LSTM 512 10–30% faster).
+inline bool usePackedSteps(size_t T, size_t B, size_t GH, size_t H) { return kPackedGemm && B > 1 && T >= 2 && GH * H >= (size_t{1} << 17); }
+
+// The batch rows of one step's cell kernels. Where the step's product ran on the Team (packed
+// kernels), so do they: OpenMP's threads would fight the Team's still-spinning helpers for the
+// same cores.
+template <typename F>
+void stepRows(bool onTeam, Team* team, int threads, size_t B, size_t workPerRow, F&& body) {
+  if (onTeam && team && B > 1 && B * workPerRow >= kParallelGrain) team->run(B, body);
+  else parallelRows(threads, B, workPerRow, body);
 }
 
 // One step of a single sequence (batch 1). x is null when gx already holds the input
@@ -109,13 +125,19 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   float* gx = grow(ws.gates, T * B * GH);
   if (!fuseInput) gemm(false, true, static_cast<int>(T * B), static_cast<int>(GH), static_cast<int>(I), 1.0f, in.x, in.wIh, 0.0f, gx);
   float* gh = grow(ws.gh, B * GH);
-  // The per-step product h·W_hhᵀ has few rows (the batch): OpenBLAS runs it markedly faster
-  // (measured 55 → 85 GFLOP/s for [32×256]·[256×1024]) with W_hhᵀ stored as a plain [H, G·H]
-  // matrix than through its transposed-operand path, so transpose once per call when the loop
-  // is long enough to repay the copy. A single row (inference) uses sgemv instead.
-  const bool pretranspose = B > 1 && T >= 4;
+  // The per-step product h·W_hhᵀ has few rows (the batch). With AVX2 it runs on W_hhᵀ packed
+  // once per call (packed_gemm.h). Otherwise OpenBLAS runs it markedly faster (measured 55 → 85
+  // GFLOP/s for [32×256]·[256×1024]) with W_hhᵀ stored as a plain [H, G·H] matrix than through
+  // its transposed-operand path, so transpose once per call when the loop is long enough to
+  // repay the copy. A single row (inference) uses the dot kernels of singleStep instead.
+  const bool packed = usePackedSteps(T, B, GH, H);
+  const bool pretranspose = !packed && B > 1 && T >= 4;
   const float* whhT = nullptr;
-  if (pretranspose) {
+  if (packed) {
+    float* w = grow(ws.wT, packedLength(H, GH));
+    packColumns(in.wHh, H, GH, true, w);
+    whhT = w;
+  } else if (pretranspose) {
     float* w = grow(ws.wT, GH * H);
     transpose(in.wHh, GH, H, w);
     whhT = w;
@@ -132,10 +154,11 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
       singleStep(s.kind, H, I, row, ws.team);
       continue;
     }
-    if (pretranspose) gemm(false, false, static_cast<int>(B), static_cast<int>(GH), static_cast<int>(H), 1.0f, h, whhT, 0.0f, gh);
+    if (packed) packedGemm(h, B, H, whhT, GH, false, gh, GH, ws.team);
+    else if (pretranspose) gemm(false, false, static_cast<int>(B), static_cast<int>(GH), static_cast<int>(H), 1.0f, h, whhT, 0.0f, gh);
     else gemm(false, true, static_cast<int>(B), static_cast<int>(GH), static_cast<int>(H), 1.0f, h, in.wHh, 0.0f, gh);
     float* out = output + t * B * H;
-    parallelRows(threads, B, GH, [&](size_t b) {
+    stepRows(packed, ws.team, threads, B, GH, [&](size_t b) {
       if (active(in.lengths, t, b)) {
         cellForwardRow(s.kind, H, gx + (t * B + b) * GH, bIh, gh + b * GH, bHh, h + b * H, lstm ? c + b * H : nullptr, hOut + b * H,
                        lstm ? cOut + b * H : nullptr, stepCells + b * SH);
@@ -193,9 +216,15 @@ void sequenceBackward(const SequenceShape& s, const SequenceInputs& in, const fl
     else std::memset(dc, 0, sizeof(float) * B * H);
   }
 
+  // dh_prev += dGh_t·W_hh runs on W_hh packed once per call where the packed kernel exists (see
+  // sequenceForward).
+  const bool packed = usePackedSteps(T, B, GH, H);
+  float* whhPacked = packed ? grow(ws.wT, packedLength(GH, H)) : nullptr;
+  if (packed) packColumns(in.wHh, GH, H, false, whhPacked);
+
   for (size_t t = T; t-- > 0;) {
     const float* dOut = dOutput + t * B * H;
-    parallelRows(threads, B, GH, [&](size_t b) {
+    stepRows(packed, ws.team, threads, B, GH, [&](size_t b) {
       float* dgx = dGx + (t * B + b) * GH;
       float* dgh = dGh + (t * B + b) * GH;
       if (!active(in.lengths, t, b)) {
@@ -208,7 +237,8 @@ void sequenceBackward(const SequenceShape& s, const SequenceInputs& in, const fl
                       lstm ? dc + b * H : zeros, dgx, dgh, dh + b * H, lstm ? dc + b * H : nullptr);
     });
     // The path through gh = h·W_hhᵀ: dh_prev += dGh_t·W_hh (rows of finished sequences add 0).
-    gemm(false, false, static_cast<int>(B), static_cast<int>(H), static_cast<int>(GH), 1.0f, dGh + t * B * GH, in.wHh, 1.0f, dh);
+    if (packed) packedGemm(dGh + t * B * GH, B, GH, whhPacked, H, true, dh, H, ws.team);
+    else gemm(false, false, static_cast<int>(B), static_cast<int>(H), static_cast<int>(GH), 1.0f, dGh + t * B * GH, in.wHh, 1.0f, dh);
   }
 
   const int TB = static_cast<int>(T * B), G = static_cast<int>(GH);

@@ -1,7 +1,8 @@
 // A whole single-direction recurrent layer, forward over all steps and backward through time.
 //
 // Forward: ONE gemm projects the inputs of every step, gx = x·W_ihᵀ [T·B, G·H]; then per step
-// ONE gemm gh = h·W_hhᵀ and the fused gate kernel (which adds both biases). A batch row past
+// ONE product gh = h·W_hhᵀ (on W_hhᵀ packed once per call where usePackedSteps says so, see
+// packed_gemm.h; else sgemm) and the fused gate kernel (which adds both biases). A batch row past
 // its length is not stepped: it keeps its state and outputs zeros (packed sequences). With
 // batch 1 (AVX2 builds) a step is instead split by hidden units over the backend's Team, each
 // chunk computing its gate rows and its cells (and, for a one-step call, its share of gx).
@@ -10,9 +11,9 @@
 //   cells [T, B, S·H] | hs [T + 1, B, H] (hs[0] = h0) | cs [T + 1, B, H] (LSTM only)
 //
 // Backward: per step (last to first) the fused cell backward writes dGates_t and the
-// element-wise part of dh_prev, then ONE gemm adds dGh_t·W_hh into dh_prev. After the loop,
-// dx, dW_ih and dW_hh are each ONE gemm over all T·B rows (dGates and hs of every step are
-// kept), and the bias gradients are column sums.
+// element-wise part of dh_prev, then ONE product adds dGh_t·W_hh into dh_prev (packed as above).
+// After the loop, dx, dW_ih and dW_hh are each ONE gemm over all T·B rows (dGates and hs of
+// every step are kept), and the bias gradients are column sums.
 #pragma once
 #include <cstddef>
 #include <cstdint>

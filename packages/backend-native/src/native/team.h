@@ -26,6 +26,8 @@ class Team {
   explicit Team(int helpers);
   ~Team();
   Team(const Team&) = delete;
+  // Threads that run a loop: the helpers and the caller.
+  size_t size() const { return static_cast<size_t>(helpers_) + 1; }
   Team& operator=(const Team&) = delete;
 
   // Runs body(i) for every i in [0, count) on the caller and the helpers, and returns when all
