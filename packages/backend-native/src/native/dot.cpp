@@ -1,20 +1,11 @@
 #include "dot.h"
 
-#include <cstring>
+#include "vec8.h"
 
 namespace recur {
 
 #if defined(__AVX2__) && defined(__FMA__)
 namespace {
-// GCC/Clang vector extensions: 8 lanes, one AVX register.
-typedef float v8 __attribute__((vector_size(32)));
-
-inline v8 load8(const float* p) {
-  v8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 inline float sum8(v8 a) {
   float s = 0.0f;
   for (int l = 0; l < 8; l++) s += a[l];

@@ -1,9 +1,9 @@
 #include "packed_gemm.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "team.h"
+#include "vec8.h"
 
 namespace recur {
 
@@ -22,16 +22,6 @@ void packColumns(const float* B, size_t K, size_t N, bool transB, float* packed)
 
 #if defined(__AVX2__) && defined(__FMA__)
 namespace {
-typedef float v8 __attribute__((vector_size(32)));
-
-inline v8 load8(const float* p) {
-  v8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
-
 // MR rows of C, one 16-column panel: 2·MR accumulators in registers over all of K.
 template <int MR>
 void microKernel(const float* A, size_t K, const float* panel, bool accumulate, float* C, size_t ldc, size_t width) {

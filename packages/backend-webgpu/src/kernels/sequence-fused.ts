@@ -10,8 +10,9 @@
  */
 import type { CellKind } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
-import { CELL_GRAD_VARS, CELL_VARS, cellBackwardMath, cellForwardMath, SAVED_BLOCKS } from './cells.js';
+import { CELL_GRAD_VARS, cellBackwardMath, SAVED_BLOCKS } from './cells.js';
 import { type KernelSource, PRELUDE, storageDecl, WG } from './prelude.js';
+import { forwardStepUpdate } from './sequence.js';
 
 export const STEP_BATCH_TILE = 4;
 export const STEP_UNIT_TILE = 16;
@@ -31,8 +32,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
  */
 export function fusedStepForwardKernel(kind: CellKind): KernelSource {
   const G = GATE_COUNT[kind];
-  const S = SAVED_BLOCKS[kind];
-  const lstm = kind === 'lstm';
   return {
     key: `seq-fused-fwd:${kind}`,
     storage: ['read', 'read', 'read', 'rw'],
@@ -72,28 +71,7 @@ ${TILE_ENTRY} {
   }
   if (b >= B || j >= H) { return; }
   let i = b * H + j;
-  let csPrev = pu(5u) + t * BH;
-  let hp = SV[hsPrev + i];
-  let cp = ${lstm ? 'SV[csPrev + i]' : '0.0'};
-  let live = pu(3u) == 0u || f32(t) < SV[pu(6u) + b];
-  let cells = t * B * ${S}u * H + b * ${S}u * H + j;
-  if (!live) {
-    SV[hsPrev + BH + i] = hp;
-    ${lstm ? 'SV[csPrev + BH + i] = cp;' : ''}
-    for (var k = 0u; k < ${S}u; k++) { SV[cells + k * H] = 0.0; }
-    return;
-  }
-  ${CELL_VARS}
-  let gxBase = t * B * ${G}u * H + b * ${G}u * H + j;
-  for (var k = 0u; k < ${G}u; k++) {
-    gx[k] = GX[gxBase + k * H];
-    gh[k] = acc[k];
-    if (pu(7u) != 0u) { gh[k] += BHH[k * H + j]; }
-  }
-  ${cellForwardMath(kind)}
-  for (var k = 0u; k < ${S}u; k++) { SV[cells + k * H] = sv[k]; }
-  SV[hsPrev + BH + i] = hn;
-  ${lstm ? 'SV[csPrev + BH + i] = cn;' : ''}
+  ${forwardStepUpdate(kind, 'gh[k] = acc[k];\n    if (pu(7u) != 0u) { gh[k] += BHH[k * H + j]; }')}
 }`,
   };
 }

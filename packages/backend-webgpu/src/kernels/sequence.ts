@@ -23,8 +23,6 @@ export function sequenceLayout(kind: CellKind, T: number, B: number, H: number) 
  */
 export function sequenceStepForwardKernel(kind: CellKind): KernelSource {
   const G = GATE_COUNT[kind];
-  const S = SAVED_BLOCKS[kind];
-  const lstm = kind === 'lstm';
   return {
     key: `seq-fwd:${kind}`,
     storage: ['read', 'read', 'rw'],
@@ -39,7 +37,23 @@ ${ELEMENTWISE_ENTRY} {
   let b = i / H;
   let j = i % H;
   let hsPrev = pu(4u) + t * BH;
-  let csPrev = pu(5u) + t * BH;
+  ${forwardStepUpdate(kind, `gh[k] = GH[b * ${G}u * H + j + k * H];`)}
+}`,
+  };
+}
+
+/**
+ * The cell update of forward step t for element i = (b, j) of the batch, shared by the split
+ * (this file) and fused (sequence-fused.ts) step kernels: rows past their length carry the
+ * state and zero their saved cells; live rows run the cell and write its activations and new
+ * state into `saved`. Expects B, H, BH, t, b, j, i and hsPrev in scope and GX, SV bound;
+ * `readGh` is WGSL that sets gh[k] inside the loop over the gates k.
+ */
+export function forwardStepUpdate(kind: CellKind, readGh: string): string {
+  const G = GATE_COUNT[kind];
+  const S = SAVED_BLOCKS[kind];
+  const lstm = kind === 'lstm';
+  return `let csPrev = pu(5u) + t * BH;
   let hp = SV[hsPrev + i];
   let cp = ${lstm ? 'SV[csPrev + i]' : '0.0'};
   let live = pu(3u) == 0u || f32(t) < SV[pu(6u) + b];
@@ -52,14 +66,14 @@ ${ELEMENTWISE_ENTRY} {
   }
   ${CELL_VARS}
   let gxBase = t * B * ${G}u * H + b * ${G}u * H + j;
-  let ghBase = b * ${G}u * H + j;
-  for (var k = 0u; k < ${G}u; k++) { gx[k] = GX[gxBase + k * H]; gh[k] = GH[ghBase + k * H]; }
+  for (var k = 0u; k < ${G}u; k++) {
+    gx[k] = GX[gxBase + k * H];
+    ${readGh}
+  }
   ${cellForwardMath(kind)}
   for (var k = 0u; k < ${S}u; k++) { SV[cells + k * H] = sv[k]; }
   SV[hsPrev + BH + i] = hn;
-  ${lstm ? 'SV[csPrev + BH + i] = cn;' : ''}
-}`,
-  };
+  ${lstm ? 'SV[csPrev + BH + i] = cn;' : ''}`;
 }
 
 /** output[t, b, j] = live ? hs[t + 1][b, j] : 0. Bindings saved, output. params: T·B·H, B, H, hasLengths, hsOff, lenOff. */
