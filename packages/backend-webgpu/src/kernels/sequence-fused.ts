@@ -10,9 +10,8 @@
  */
 import type { CellKind } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
-import { CELL_GRAD_VARS, cellBackwardMath, SAVED_BLOCKS } from './cells.js';
 import { type KernelSource, PRELUDE, storageDecl, WG } from './prelude.js';
-import { forwardStepUpdate } from './sequence.js';
+import { backwardStepUpdate, forwardStepUpdate } from './sequence.js';
 
 export const STEP_BATCH_TILE = 4;
 export const STEP_UNIT_TILE = 16;
@@ -98,8 +97,6 @@ export function fusedBackwardLayout(kind: CellKind, T: number, B: number, H: num
  */
 export function fusedStepBackwardKernel(kind: CellKind): KernelSource {
   const G = GATE_COUNT[kind];
-  const S = SAVED_BLOCKS[kind];
-  const lstm = kind === 'lstm';
   return {
     key: `seq-fused-bwd:${kind}`,
     storage: ['read', 'read', 'rw'],
@@ -150,18 +147,8 @@ ${TILE_ENTRY} {
     }
     return;
   }
-  ${CELL_GRAD_VARS}
-  let cells = t * B * ${S}u * H + b * ${S}u * H + j;
-  for (var k = 0u; k < ${S}u; k++) { sv[k] = SV[cells + k * H]; }
-  let hp = SV[pu(4u) + t * BH + i];
-  let cp = ${lstm ? 'SV[pu(5u) + t * BH + i]' : '0.0'};
-  let dh = WS[ds + i] + acc + WS[pu(11u) + t * BH + i];
-  let dc = ${lstm ? 'WS[ds + BH + i]' : '0.0'};
-  ${cellBackwardMath(kind)}
   let gBase = t * B * GH + b * GH + j;
-  for (var k = 0u; k < ${G}u; k++) { WS[gBase + k * H] = dgx[k]; WS[dGhOff + gBase + k * H] = dgh[k]; }
-  WS[ds + i] = dhp;
-  ${lstm ? 'WS[ds + BH + i] = dcp;' : ''}
+  ${backwardStepUpdate(kind, { grads: 'WS', state: 'WS', stateOffset: 'ds + ', dh: 'WS[ds + i] + acc + WS[pu(11u) + t * BH + i]' })}
 }`,
   };
 }

@@ -104,8 +104,6 @@ ${ELEMENTWISE_ENTRY} {
  */
 export function sequenceStepBackwardKernel(kind: CellKind): KernelSource {
   const G = GATE_COUNT[kind];
-  const S = SAVED_BLOCKS[kind];
-  const lstm = kind === 'lstm';
   return {
     key: `seq-bwd:${kind}`,
     storage: ['read', 'read', 'rw', 'rw'],
@@ -127,17 +125,33 @@ ${ELEMENTWISE_ENTRY} {
     for (var k = 0u; k < ${G}u; k++) { DG[gBase + k * H] = 0.0; DG[dGhOff + gBase + k * H] = 0.0; }
     return;
   }
-  ${CELL_GRAD_VARS}
+  ${backwardStepUpdate(kind, { grads: 'DG', state: 'DS', stateOffset: '', dh: 'DS[i] + DO[t * BH + i]' })}
+}`,
+  };
+}
+
+/**
+ * The cell backward of step t for element i = (b, j), shared by the split (this file) and fused
+ * (sequence-fused.ts) backward step kernels, for a live row: reads the step's saved activations
+ * and the state gradient `dh` (a WGSL expression; dc is `state[stateOffset BH + i]` for LSTM),
+ * writes the gate gradients at `grads[gBase + k·H]` (x side) and `grads[dGhOff + gBase + k·H]`
+ * (h side), and leaves the element-wise gradient on the previous state in `state`. Expects
+ * B, H, BH, t, b, j, i, gBase and dGhOff in scope and SV bound.
+ */
+export function backwardStepUpdate(kind: CellKind, io: { grads: string; state: string; stateOffset: string; dh: string }): string {
+  const G = GATE_COUNT[kind];
+  const S = SAVED_BLOCKS[kind];
+  const lstm = kind === 'lstm';
+  const { grads, state, stateOffset } = io;
+  return `${CELL_GRAD_VARS}
   let cells = t * B * ${S}u * H + b * ${S}u * H + j;
   for (var k = 0u; k < ${S}u; k++) { sv[k] = SV[cells + k * H]; }
   let hp = SV[pu(4u) + t * BH + i];
   let cp = ${lstm ? 'SV[pu(5u) + t * BH + i]' : '0.0'};
-  let dh = DS[i] + DO[t * BH + i];
-  let dc = ${lstm ? 'DS[BH + i]' : '0.0'};
+  let dh = ${io.dh};
+  let dc = ${lstm ? `${state}[${stateOffset}BH + i]` : '0.0'};
   ${cellBackwardMath(kind)}
-  for (var k = 0u; k < ${G}u; k++) { DG[gBase + k * H] = dgx[k]; DG[dGhOff + gBase + k * H] = dgh[k]; }
-  DS[i] = dhp;
-  ${lstm ? 'DS[BH + i] = dcp;' : ''}
-}`,
-  };
+  for (var k = 0u; k < ${G}u; k++) { ${grads}[gBase + k * H] = dgx[k]; ${grads}[dGhOff + gBase + k * H] = dgh[k]; }
+  ${state}[${stateOffset}i] = dhp;
+  ${lstm ? `${state}[${stateOffset}BH + i] = dcp;` : ''}`;
 }
