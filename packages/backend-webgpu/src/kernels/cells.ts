@@ -83,6 +83,18 @@ export function cellBackwardMath(kind: CellKind): string {
   }
 }
 
+/**
+ * The start of a kernel with one invocation per element of a [B, H] state (params 0 and 1 are
+ * B and H): defines i, B, H, BH, b and j; invocations past the end return.
+ */
+export const STATE_ELEMENT = `let i = gindex(gid, nwg);
+  let B = pu(0u);
+  let H = pu(1u);
+  let BH = B * H;
+  if (i >= BH) { return; }
+  let b = i / H;
+  let j = i % H;`;
+
 export const CELL_VARS = 'var gx: array<f32, 4>; var gh: array<f32, 4>; var sv: array<f32, 5>;';
 export const CELL_GRAD_VARS = 'var sv: array<f32, 5>; var dgx: array<f32, 4>; var dgh: array<f32, 4>;';
 
@@ -100,13 +112,7 @@ export function cellForwardKernel(kind: CellKind): KernelSource {
     storage: ['read', 'read', 'read', 'rw'],
     code: `${PRELUDE}${storageDecl(1, 'GX', 'read')}${storageDecl(2, 'GH', 'read')}${storageDecl(3, 'ST', 'read')}${storageDecl(4, 'SV', 'rw')}
 ${ELEMENTWISE_ENTRY} {
-  let i = gindex(gid, nwg);
-  let B = pu(0u);
-  let H = pu(1u);
-  let BH = B * H;
-  if (i >= BH) { return; }
-  let b = i / H;
-  let j = i % H;
+  ${STATE_ELEMENT}
   ${CELL_VARS}
   for (var k = 0u; k < ${G}u; k++) { gx[k] = GX[b * ${G}u * H + k * H + j]; gh[k] = GH[b * ${G}u * H + k * H + j]; }
   let hp = ST[i];
@@ -133,13 +139,7 @@ export function cellBackwardKernel(kind: CellKind): KernelSource {
     storage: ['read', 'read', 'rw'],
     code: `${PRELUDE}${storageDecl(1, 'SV', 'read')}${storageDecl(2, 'DS', 'read')}${storageDecl(3, 'O', 'rw')}
 ${ELEMENTWISE_ENTRY} {
-  let i = gindex(gid, nwg);
-  let B = pu(0u);
-  let H = pu(1u);
-  let BH = B * H;
-  if (i >= BH) { return; }
-  let b = i / H;
-  let j = i % H;
+  ${STATE_ELEMENT}
   ${CELL_GRAD_VARS}
   for (var k = 0u; k < ${S}u; k++) { sv[k] = SV[b * ${S}u * H + k * H + j]; }
   let states = ${S}u * BH;

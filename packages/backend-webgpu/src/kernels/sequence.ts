@@ -1,7 +1,7 @@
 /** Fused sequences: the per-step gate kernels of `sequenceForward`/`sequenceBackward` and their `saved` layout. */
 import type { CellKind } from '@recur/core';
 import { GATE_COUNT } from '@recur/core';
-import { CELL_GRAD_VARS, CELL_VARS, cellBackwardMath, cellForwardMath, SAVED_BLOCKS } from './cells.js';
+import { CELL_GRAD_VARS, CELL_VARS, cellBackwardMath, cellForwardMath, SAVED_BLOCKS, STATE_ELEMENT } from './cells.js';
 import { ELEMENTWISE_ENTRY, type KernelSource, PRELUDE, storageDecl } from './prelude.js';
 
 /**
@@ -28,14 +28,8 @@ export function sequenceStepForwardKernel(kind: CellKind): KernelSource {
     storage: ['read', 'read', 'rw'],
     code: `${PRELUDE}${storageDecl(1, 'GX', 'read')}${storageDecl(2, 'GH', 'read')}${storageDecl(3, 'SV', 'rw')}
 ${ELEMENTWISE_ENTRY} {
-  let i = gindex(gid, nwg);
-  let B = pu(0u);
-  let H = pu(1u);
-  let BH = B * H;
-  if (i >= BH) { return; }
+  ${STATE_ELEMENT}
   let t = pu(2u);
-  let b = i / H;
-  let j = i % H;
   let hsPrev = pu(4u) + t * BH;
   ${forwardStepUpdate(kind, `gh[k] = GH[b * ${G}u * H + j + k * H];`)}
 }`,
@@ -109,15 +103,9 @@ export function sequenceStepBackwardKernel(kind: CellKind): KernelSource {
     storage: ['read', 'read', 'rw', 'rw'],
     code: `${PRELUDE}${storageDecl(1, 'SV', 'read')}${storageDecl(2, 'DO', 'read')}${storageDecl(3, 'DS', 'rw')}${storageDecl(4, 'DG', 'rw')}
 ${ELEMENTWISE_ENTRY} {
-  let i = gindex(gid, nwg);
-  let B = pu(0u);
-  let H = pu(1u);
-  let BH = B * H;
-  if (i >= BH) { return; }
+  ${STATE_ELEMENT}
   let t = pu(2u);
   let T = pu(7u);
-  let b = i / H;
-  let j = i % H;
   let gBase = t * B * ${G}u * H + b * ${G}u * H + j;
   let dGhOff = T * B * ${G}u * H;
   let live = pu(3u) == 0u || f32(t) < SV[pu(6u) + b];
