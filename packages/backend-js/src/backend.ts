@@ -6,7 +6,6 @@
 import type {
   Backend,
   BackendBuffer,
-  BackendFeature,
   BinaryOp,
   CellBackwardArgs,
   CellBackwardResult,
@@ -16,6 +15,7 @@ import type {
   CrossEntropyArgs,
   DType,
   FloatArray,
+  FusedKernels,
   GemmOptions,
   OptimizerUpdate,
   SequenceBackwardArgs,
@@ -25,10 +25,10 @@ import type {
   SequenceStackForwardArgs,
   SequenceStackForwardResult,
   UnaryOp,
-} from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+} from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
 import { type ArrayMaker, arrayMaker, dataOf, JsBuffer } from './buffer.js';
-import { cellBackwardRow, cellForwardRow, SAVED_BLOCKS } from './cells.js';
+import { cellBackwardRow, cellForwardRow } from './cells.js';
 import * as dense from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import * as movement from './movement.js';
@@ -55,9 +55,13 @@ export class JsBackend implements Backend {
     this.make = arrayMaker(this.dtype);
   }
 
-  supports(feature: BackendFeature): boolean {
-    return feature === 'float64' || feature === 'fusedSequence' || feature === 'fusedStack';
-  }
+  /** Typed arrays of up to 2³¹ − 1 elements are allocatable in every JavaScript engine. */
+  readonly maxBufferLength = 2 ** 31 - 1;
+
+  readonly fused: FusedKernels = {
+    sequence: { forward: (args) => this.sequenceForward(args), backward: (args) => this.sequenceBackward(args) },
+    stack: { forward: (args) => this.sequenceStackForward(args) },
+  };
 
   /** A new zero-filled buffer of `length` elements, and its array for the kernel to write. */
   private allocate(length: number): [JsBuffer, FloatArray] {
@@ -234,7 +238,7 @@ export class JsBackend implements Backend {
     };
   }
 
-  sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
+  private sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
     const result = sequenceForward(this.sequenceArrays(args), this.make);
     // The activations are computed either way; not saving them only means not handing them out.
     const saved = args.saveForBackward === false ? this.make(0) : result.saved;
@@ -243,7 +247,7 @@ export class JsBackend implements Backend {
     return forward;
   }
 
-  sequenceStackForward(args: SequenceStackForwardArgs): SequenceStackForwardResult {
+  private sequenceStackForward(args: SequenceStackForwardArgs): SequenceStackForwardResult {
     const result = sequenceStackForward(
       {
         ...args,
@@ -259,7 +263,7 @@ export class JsBackend implements Backend {
     return stack;
   }
 
-  sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {
+  private sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {
     const grads = { dOutput: dataOf(args.dOutput), dhN: dataOf(args.dhN), dcN: optional(args.dcN) };
     const result = sequenceBackward(this.sequenceArrays(args), dataOf(args.saved), grads, this.make);
     const backward: SequenceBackwardResult = {

@@ -1,10 +1,21 @@
-import type { BackendBuffer, DType, FloatArray } from '@recur/core';
+import { type BackendBuffer, type DType, describeBytes, type FloatArray, OutOfMemoryError } from '@recur/core/backend';
 
 /** Makes a zero-filled array of one dtype; every kernel allocates through one of these. */
 export type ArrayMaker = (length: number) => FloatArray;
 
 export function arrayMaker(dtype: DType): ArrayMaker {
-  return dtype === 'float64' ? (length) => new Float64Array(length) : (length) => new Float32Array(length);
+  const Constructor = dtype === 'float64' ? Float64Array : Float32Array;
+  return (length) => {
+    try {
+      return new Constructor(length);
+    } catch (error) {
+      // The engine refused the memory ("Array buffer allocation failed"): a typed error, not a crash.
+      const bytes = length * Constructor.BYTES_PER_ELEMENT;
+      throw new OutOfMemoryError(`js backend: allocating ${describeBytes(bytes)} failed (${(error as Error).message})`, bytes, {
+        cause: error,
+      });
+    }
+  };
 }
 
 /**

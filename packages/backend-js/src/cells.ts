@@ -14,12 +14,9 @@
  * the forward's inputs `h` (and `c`), never the pre-activations. Working per row lets the
  * fused sequence kernel step only the batch rows that are still inside their length.
  */
-import type { CellKind, FloatArray } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+import type { CellKind, FloatArray } from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
 import { sigmoid } from './dense.js';
-
-/** Blocks of `hidden` values saved per batch row by the forward pass. */
-export const SAVED_BLOCKS: Readonly<Record<CellKind, number>> = { tanh: 1, relu: 1, lstm: 5, gru: 4, ugrnn: 2 };
 
 export interface CellForwardArrays {
   gx: FloatArray;

@@ -3,7 +3,7 @@
  * so the same code serves the backend's methods and the fused sequence kernels (which pass
  * sub-array views). Reductions accumulate in float64 JS numbers and round once on store.
  */
-import type { BinaryOp, FloatArray, GemmOptions, UnaryOp } from '@recur/core';
+import type { BinaryOp, FloatArray, GemmOptions, UnaryOp } from '@recur/core/backend';
 import { contiguousStrides, forEachStrided, sizeOf } from './strided.js';
 
 /** Logistic sigmoid, stable for large |x|: never evaluates exp of a large positive number. */

@@ -1,4 +1,4 @@
-import type { FloatArray } from '@recur/core';
+import type { FloatArray } from '@recur/core/backend';
 
 export interface CrossEntropyArrays {
   rows: number;

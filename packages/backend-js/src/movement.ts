@@ -2,7 +2,7 @@
  * Data movement on plain typed arrays: permute, concat, slice, gather and scatter of rows.
  * Each writes a caller-allocated `out`.
  */
-import type { FloatArray } from '@recur/core';
+import type { FloatArray } from '@recur/core/backend';
 import { contiguousStrides, forEachStrided, sizeOf } from './strided.js';
 
 /**

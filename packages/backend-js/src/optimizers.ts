@@ -3,7 +3,7 @@
  * `torch.optim.{SGD, Adam, AdamW, RMSprop}`), element by element. The arithmetic follows
  * PyTorch's order of operations so float64 results agree to rounding.
  */
-import type { FloatArray, OptimizerUpdate } from '@recur/core';
+import type { FloatArray, OptimizerUpdate } from '@recur/core/backend';
 
 type Sgd = Extract<OptimizerUpdate, { kind: 'sgd' }>;
 type Adam = Extract<OptimizerUpdate, { kind: 'adam' }>;

@@ -16,10 +16,10 @@
  * the previous h is the cell's direct part plus dGh_t·W_hh. The weight gradients are then
  * single gemms over all steps: dW_ih = dGxᵀ·x, dW_hh = dGhᵀ·hs[0..T), biases column sums.
  */
-import type { CellKind, FloatArray } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+import type { CellKind, FloatArray } from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
 import type { ArrayMaker } from './buffer.js';
-import { cellBackwardRow, cellForwardRow, SAVED_BLOCKS } from './cells.js';
+import { cellBackwardRow, cellForwardRow } from './cells.js';
 import { addRowVector, gemm, sumColumns } from './dense.js';
 
 export interface SequenceArrays {

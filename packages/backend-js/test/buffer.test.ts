@@ -1,4 +1,5 @@
 import { createBackend, getDefaultBackend, hasDefaultBackend, listBackends } from '@recur/core';
+import { CheckedBackend } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend, JsBackend, type JsBuffer } from '../src/index.js';
 
@@ -8,18 +9,19 @@ describe('JsBackend: registration and identity', () => {
     expect(hasDefaultBackend()).toBe(true);
     expect(getDefaultBackend().name).toBe('js');
     const b = await createBackend('js', { dtype: 'float64' });
-    expect(b).toBeInstanceOf(JsBackend);
+    expect(b).toBeInstanceOf(CheckedBackend);
+    expect((b as CheckedBackend).unchecked).toBeInstanceOf(JsBackend);
     expect(b.dtype).toBe('float64');
     expect(b.description).toBe('pure TypeScript reference (float64)');
   });
 
-  it('defaults to float32 and supports float64 and fusedSequence', () => {
+  it('defaults to float32 and offers the fused sequence and stack kernels', () => {
     const b = createJsBackend();
     expect(b.dtype).toBe('float32');
     expect(b.description).toBe('pure TypeScript reference (float32)');
-    expect(b.supports('float64')).toBe(true);
-    expect(b.supports('fusedSequence')).toBe(true);
-    expect(typeof b.sequenceForward).toBe('function');
+    expect(typeof b.fused.sequence?.forward).toBe('function');
+    expect(typeof b.fused.sequence?.backward).toBe('function');
+    expect(typeof b.fused.stack?.forward).toBe('function');
   });
 });
 

@@ -1,4 +1,4 @@
-import { type CellKind, GATE_COUNT } from '@recur/core';
+import { type CellKind, GATE_COUNT } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { dot, expectClose, f64, random, randomArray, values } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import type { UnaryOp } from '@recur/core';
+import type { UnaryOp } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/index.js';
 import { f64, values } from './helpers.js';

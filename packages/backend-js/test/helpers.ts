@@ -1,13 +1,24 @@
 import { readFileSync } from 'node:fs';
-import type { BackendBuffer } from '@recur/core';
+import type { Backend, BackendBuffer, FusedSequenceKernels, FusedStackKernels } from '@recur/core/backend';
 import { expect } from 'vitest';
-import { JsBackend } from '../src/index.js';
+import { createJsBackend } from '../src/index.js';
 
-/** The float64 backend every numerical test runs on. */
-export const f64 = new JsBackend({ dtype: 'float64' });
+/** The float64 backend every numerical test runs on (checked, as users get it). */
+export const f64 = createJsBackend({ dtype: 'float64' });
+
+/** The fused sequence kernels of a backend that must have them. */
+export function sequenceKernels(backend: Backend): FusedSequenceKernels {
+  if (!backend.fused.sequence) throw new Error(`${backend.name} has no fused sequence kernels`);
+  return backend.fused.sequence;
+}
+
+export function stackKernels(backend: Backend): FusedStackKernels {
+  if (!backend.fused.stack) throw new Error(`${backend.name} has no fused stack kernel`);
+  return backend.fused.stack;
+}
 
 /** A buffer's contents as a plain array. */
-export async function values(buffer: BackendBuffer, backend = f64): Promise<number[]> {
+export async function values(buffer: BackendBuffer, backend: Backend = f64): Promise<number[]> {
   return Array.from(await backend.read(buffer));
 }
 

@@ -1,4 +1,4 @@
-import type { OptimizerUpdate } from '@recur/core';
+import type { OptimizerUpdate } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { expectClose, type FixtureTensor, f64, loadFixture, values } from './helpers.js';
 

@@ -4,9 +4,9 @@
  * job, tested there). The fixture's loss is ⟨W_out, output⟩ + ⟨W_hN, hN⟩ (+ ⟨W_cN, cN⟩), so
  * its loss weights are exactly the upstream gradients sequenceBackward takes.
  */
-import type { CellKind } from '@recur/core';
+import type { CellKind } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
-import { expectClose, type FixtureTensor, f64, loadFixture, values } from './helpers.js';
+import { expectClose, type FixtureTensor, f64, loadFixture, sequenceKernels, values } from './helpers.js';
 
 interface RnnCase {
   name: string;
@@ -68,12 +68,12 @@ describe('sequenceForward/Backward against PyTorch (rnn.json)', () => {
       c0: kind === 'lstm' ? f64.upload(c.c0?.data ?? zeros()) : undefined,
       lengths: c.lengths ? Int32Array.from(c.lengths) : undefined,
     };
-    const fwd = f64.sequenceForward(args);
+    const fwd = sequenceKernels(f64).forward(args);
     expectClose(await values(fwd.output), timeFirst(c.expected.output), 1e-10, 1e-13);
     expectClose(await values(fwd.hN), c.expected.hN.data, 1e-10, 1e-13);
     if (c.expected.cN) expectClose(await values(fwd.cN as NonNullable<typeof fwd.cN>), c.expected.cN.data, 1e-10, 1e-13);
 
-    const bwd = f64.sequenceBackward({
+    const bwd = sequenceKernels(f64).backward({
       ...args,
       saved: fwd.saved,
       dOutput: f64.upload(timeFirst(c.lossWeights.output)),

@@ -2,10 +2,10 @@
  * The fused sequence kernels against (1) a manual loop of per-step gemm + cellForward /
  * cellBackward, with per-step weight-gradient accumulation, and (2) finite differences.
  */
-import { type CellKind, GATE_COUNT, type SequenceForwardArgs } from '@recur/core';
+import { type CellKind, GATE_COUNT, type SequenceForwardArgs } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../src/index.js';
-import { dot, expectClose, f64, random, randomArray, values } from './helpers.js';
+import { dot, expectClose, f64, random, randomArray, sequenceKernels, stackKernels, values } from './helpers.js';
 
 const KINDS: CellKind[] = ['tanh', 'relu', 'lstm', 'gru', 'ugrnn'];
 const T = 4;
@@ -156,14 +156,14 @@ describe.each(KINDS)('sequenceForward/Backward(%s) equal the manual step loop', 
     const up = upstream(kind, 300 + KINDS.indexOf(kind));
     const ref = await manual(p, up.dOutput, up.dhN, up.dcN);
     const args = argsOf(p);
-    const fwd = f64.sequenceForward(args);
+    const fwd = sequenceKernels(f64).forward(args);
     expectClose(await values(fwd.output), ref.output, 1e-12, 1e-14);
     expectClose(await values(fwd.hN), ref.hN, 1e-12, 1e-14);
     expect(fwd.cN !== undefined).toBe(kind === 'lstm');
     if (fwd.cN) expectClose(await values(fwd.cN), ref.cN, 1e-12, 1e-14);
     if (lengths?.includes(0)) expect((await values(fwd.hN)).slice(2 * H)).toEqual(p.host.h0.slice(2 * H));
 
-    const bwd = f64.sequenceBackward({
+    const bwd = sequenceKernels(f64).backward({
       ...args,
       saved: fwd.saved,
       dOutput: f64.upload(up.dOutput),
@@ -188,13 +188,13 @@ describe.each(KINDS)('sequenceBackward(%s) matches central differences', (kind) 
     const up = upstream(kind, 500 + KINDS.indexOf(kind));
     // L = ⟨dOutput, output⟩ + ⟨dhN, hN⟩ + ⟨dcN, cN⟩.
     const loss = async (host: Record<string, number[]>) => {
-      const r = f64.sequenceForward(argsOf(p, host));
+      const r = sequenceKernels(f64).forward(argsOf(p, host));
       const cN = r.cN ? dot(up.dcN, await values(r.cN)) : 0;
       return dot(up.dOutput, await values(r.output)) + dot(up.dhN, await values(r.hN)) + cN;
     };
     const args = argsOf(p);
-    const fwd = f64.sequenceForward(args);
-    const bwd = f64.sequenceBackward({
+    const fwd = sequenceKernels(f64).forward(args);
+    const bwd = sequenceKernels(f64).backward({
       ...args,
       saved: fwd.saved,
       dOutput: f64.upload(up.dOutput),
@@ -239,9 +239,15 @@ describe('float32', () => {
         h0: backend.upload(p.host.h0),
         c0: backend.upload(p.host.c0),
       });
-      const fwd = backend.sequenceForward(args);
+      const fwd = sequenceKernels(backend).forward(args);
       const ones = (n: number) => backend.fill(n, 1);
-      const bwd = backend.sequenceBackward({ ...args, saved: fwd.saved, dOutput: ones(T * B * H), dhN: ones(B * H), dcN: ones(B * H) });
+      const bwd = sequenceKernels(backend).backward({
+        ...args,
+        saved: fwd.saved,
+        dOutput: ones(T * B * H),
+        dhN: ones(B * H),
+        dcN: ones(B * H),
+      });
       return Promise.all([fwd.output, fwd.hN, bwd.dx, bwd.dWHh].map((b) => values(b, backend)));
     };
     const [single, double] = [await on(f32), await on(f64)];
@@ -252,8 +258,8 @@ describe('float32', () => {
 describe.each(KINDS)('inference paths (%s)', (kind) => {
   it('saveForBackward: false gives the same outputs and an empty saved', async () => {
     const p = makeProblem(kind, 700 + KINDS.indexOf(kind), [4, 2, 3]);
-    const saved = f64.sequenceForward(argsOf(p));
-    const unsaved = f64.sequenceForward({ ...argsOf(p), saveForBackward: false });
+    const saved = sequenceKernels(f64).forward(argsOf(p));
+    const unsaved = sequenceKernels(f64).forward({ ...argsOf(p), saveForBackward: false });
     expect(unsaved.saved.length).toBe(0);
     expect(saved.saved.length).toBeGreaterThan(0);
     for (const name of ['output', 'hN', 'cN'] as const) {
@@ -280,7 +286,7 @@ describe.each(KINDS)('inference paths (%s)', (kind) => {
     const up = (a: number[] | undefined) => (a ? f64.upload(a) : undefined);
     const state = (a: number[] | undefined, l: number) => (a ? f64.upload(a.slice(l * B * H, (l + 1) * B * H)) : f64.fill(B * H, 0));
     for (const withState of [true, false]) {
-      const stacked = f64.sequenceStackForward({
+      const stacked = stackKernels(f64).forward({
         kind,
         steps: T,
         batch: B,
@@ -289,7 +295,7 @@ describe.each(KINDS)('inference paths (%s)', (kind) => {
         x: f64.upload(x),
         layers: layers.map((w) => ({ wIh: f64.upload(w.wIh), wHh: f64.upload(w.wHh), bIh: up(w.bIh), bHh: up(w.bHh) })),
         h0: withState ? f64.upload(h0) : undefined,
-        c0: withState ? f64.upload(c0) : undefined,
+        c0: withState && kind === 'lstm' ? f64.upload(c0) : undefined,
         lengths,
       });
       let input = f64.upload(x);
@@ -297,7 +303,7 @@ describe.each(KINDS)('inference paths (%s)', (kind) => {
       const cN: number[] = [];
       for (let l = 0; l < L; l++) {
         const w = layers[l];
-        const r = f64.sequenceForward({
+        const r = sequenceKernels(f64).forward({
           kind,
           steps: T,
           batch: B,

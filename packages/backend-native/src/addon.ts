@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { NativeTables } from './tables.js';
 
 /** Opaque handle of one C++ buffer (a type-tagged `Napi::External`). */
 export type NativeHandle = object;
@@ -117,6 +118,8 @@ export interface NativeAddon {
   sanitized: boolean;
   /** Bytes in use on the process's malloc heap (glibc), or -1. */
   mallocInUse(): number;
+  /** The op tables compiled in (checked against core's constants when a backend is created). */
+  tables?: NativeTables;
 }
 
 export const INSTALL_HINT =

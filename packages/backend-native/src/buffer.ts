@@ -1,4 +1,4 @@
-import type { BackendBuffer } from '@recur/core';
+import type { BackendBuffer } from '@recur/core/backend';
 import type { NativeHandle } from './addon.js';
 
 /**
@@ -9,18 +9,24 @@ import type { NativeHandle } from './addon.js';
  */
 export class NativeBuffer implements BackendBuffer {
   readonly length: number;
-  /** @internal The backend that made it. */
-  readonly owner: object;
   /** @internal Null once disposed. */
   handle: NativeHandle | null;
 
-  constructor(owner: object, handle: NativeHandle, length: number) {
-    this.owner = owner;
+  constructor(handle: NativeHandle, length: number) {
     this.handle = handle;
     this.length = length;
   }
+}
 
-  get disposed(): boolean {
-    return this.handle === null;
-  }
+/**
+ * The handle of a buffer the checked wrapper has vouched for (a live buffer of this backend).
+ * A released handle reaching C++ would be caught there too: its guard rejects anything that is
+ * not a live storage handle with a JS error.
+ */
+export function handleOf(buffer: BackendBuffer): NativeHandle {
+  return (buffer as NativeBuffer).handle as NativeHandle;
+}
+
+export function optionalHandle(buffer: BackendBuffer | undefined): NativeHandle | null {
+  return buffer === undefined ? null : handleOf(buffer);
 }

@@ -1,51 +1,23 @@
 /**
- * Packs an `OptimizerUpdate` into the addon's positional form: a kind code and up to eight
- * hyper-parameters in a Float64Array (order in src/native/optimizers.h), checked on the way.
+ * Packs an `OptimizerUpdate` into the addon's positional form: a kind code (its index in
+ * `OPTIMIZER_KINDS`) and up to eight hyper-parameters in a Float64Array, in the order of the
+ * parameter structs of src/native/optimizers.h. The checked wrapper has validated the update.
  */
-import { type OptimizerUpdate, ValueRangeError } from '@recur/core';
-import { count, real } from './validate.js';
+import { OPTIMIZER_KINDS, type OptimizerUpdate } from '@recur/core/backend';
 
-/** Fills `hp` (8 entries, zeroed here) and returns the addon's kind code and how many state buffers the update needs. */
-export function optimizerCall(M: string, update: OptimizerUpdate, hp: Float64Array): { kind: number; stateCount: number } {
-  hp.fill(0);
-  const num = (name: string, v: unknown) => real(M, name, v);
-  switch (update?.kind) {
+/** Fills `hyper` (8 entries) and returns the addon's kind code. */
+export function packOptimizerUpdate(update: OptimizerUpdate, hyper: Float64Array): number {
+  hyper.fill(0);
+  switch (update.kind) {
     case 'sgd':
-      hp.set([
-        num('lr', update.lr),
-        num('momentum', update.momentum),
-        num('dampening', update.dampening),
-        num('weightDecay', update.weightDecay),
-        update.nesterov ? 1 : 0,
-        update.firstStep ? 1 : 0,
-      ]);
-      return { kind: 0, stateCount: 1 };
+      hyper.set([update.lr, update.momentum, update.dampening, update.weightDecay, +update.nesterov, +update.firstStep]);
+      break;
     case 'adam':
-      hp.set([
-        num('lr', update.lr),
-        num('beta1', update.beta1),
-        num('beta2', update.beta2),
-        num('eps', update.eps),
-        num('weightDecay', update.weightDecay),
-        update.decoupled ? 1 : 0,
-        update.amsgrad ? 1 : 0,
-        count(M, 'step', update.step),
-      ]);
-      if (update.step < 1) throw new ValueRangeError(`${M}: step is 1-based, received ${update.step}`);
-      return { kind: 1, stateCount: 3 };
+      hyper.set([update.lr, update.beta1, update.beta2, update.eps, update.weightDecay, +update.decoupled, +update.amsgrad, update.step]);
+      break;
     case 'rmsprop':
-      hp.set([
-        num('lr', update.lr),
-        num('alpha', update.alpha),
-        num('eps', update.eps),
-        num('weightDecay', update.weightDecay),
-        num('momentum', update.momentum),
-        update.centered ? 1 : 0,
-      ]);
-      return { kind: 2, stateCount: 3 };
-    default:
-      throw new ValueRangeError(
-        `optimizerStep: update.kind must be sgd, adam or rmsprop, received ${String((update as { kind?: unknown })?.kind)}`,
-      );
+      hyper.set([update.lr, update.alpha, update.eps, update.weightDecay, update.momentum, +update.centered]);
+      break;
   }
+  return OPTIMIZER_KINDS.indexOf(update.kind);
 }

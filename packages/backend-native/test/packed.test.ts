@@ -6,10 +6,11 @@
  * with 1 and 2 threads, with and without lengths.
  */
 import { createJsBackend } from '@recur/backend-js';
-import { type Backend, type CellKind, GATE_COUNT, Random, type SequenceForwardArgs } from '@recur/core';
+import { type Backend, Random } from '@recur/core';
+import { type CellKind, GATE_COUNT, type SequenceForwardArgs } from '@recur/core/backend';
 import { afterAll, expect, it } from 'vitest';
 import { createNativeBackend } from '../src/index.js';
-import { describeNative } from './helpers.js';
+import { describeNative, sequenceKernels } from './helpers.js';
 
 const KINDS: CellKind[] = ['tanh', 'relu', 'lstm', 'gru', 'ugrnn'];
 
@@ -58,8 +59,8 @@ async function run(b: Backend, kind: CellKind, shape: Shape, a: ReturnType<typeo
     c0: lstm ? b.upload(a.c0) : undefined,
     lengths: shape.lengths && Int32Array.from(shape.lengths),
   };
-  const seqForward = (b.sequenceForward as NonNullable<Backend['sequenceForward']>).bind(b);
-  const seqBackward = (b.sequenceBackward as NonNullable<Backend['sequenceBackward']>).bind(b);
+  const seqForward = sequenceKernels(b).forward;
+  const seqBackward = sequenceKernels(b).backward;
   const fwd = seqForward(args);
   const dcN = lstm ? b.upload(a.dcN) : undefined;
   const bwd = seqBackward({ ...args, saved: fwd.saved, dOutput: b.upload(a.dOutput), dhN: b.upload(a.dhN), dcN });

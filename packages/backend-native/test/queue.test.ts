@@ -1,7 +1,7 @@
 import { Adam, clipGradNorm, crossEntropy, Linear, LSTM, Random, tensor, tidy } from '@recur/core';
 import { expect, it } from 'vitest';
 import { createNativeBackend, nativeMallocInUse } from '../src/index.js';
-import { describeNative } from './helpers.js';
+import { describeNative, sequenceKernels } from './helpers.js';
 
 describeNative('the execution queue', () => {
   it('keeps a buffer disposed from JS alive until the queued work that uses it has run', async () => {
@@ -67,7 +67,7 @@ describeNative('the execution queue', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const started = performance.now();
-    const result = b.sequenceForward(args);
+    const result = sequenceKernels(b).forward(args);
     const enqueueMs = performance.now() - started;
     const out = await b.read(result.hN);
     const totalMs = performance.now() - started;

@@ -1,133 +1,65 @@
-import { createJsBackend } from '@recur/backend-js';
-import {
-  BackendMismatchError,
-  BackendUnavailableError,
-  createBackend,
-  DisposedTensorError,
-  listBackends,
-  ShapeError,
-  ValueRangeError,
-} from '@recur/core';
+/**
+ * What is particular to the native backend's checks. Misuse through the Backend interface (the
+ * same typed error on every backend) is the conformance suite's contract group, which
+ * conformance.test.ts runs here; this file covers creation options, the load-time check of the
+ * addon's op tables, and the C++ guard that stands behind the checked wrapper.
+ */
+import '@recur/backend-js';
+import { BackendUnavailableError, createBackend, listBackends, OptionsError, ValueRangeError } from '@recur/core';
+import { CheckedBackend } from '@recur/core/backend';
 import { afterAll, expect, it } from 'vitest';
+import { loadAddon } from '../src/addon.js';
 import { createNativeBackend, NativeBackend } from '../src/index.js';
+import { tableMismatches } from '../src/tables.js';
 import { describeNative } from './helpers.js';
 
-describeNative('argument validation: typed errors, never a crash', () => {
+describeNative('native backend: creation, op tables and the C++ guard', () => {
   const b = createNativeBackend({ threads: 2 });
   afterAll(() => b.destroy());
 
-  it('registers as native with a higher priority than js', async () => {
+  it('registers as native with a higher priority than js, and createBackend returns the checked form', async () => {
     expect(listBackends().indexOf('native')).toBeLessThan(listBackends().indexOf('js'));
     const auto = await createBackend('auto');
-    expect(auto).toBeInstanceOf(NativeBackend);
+    expect(auto).toBeInstanceOf(CheckedBackend);
+    expect((auto as CheckedBackend).unchecked).toBeInstanceOf(NativeBackend);
     auto.destroy();
-    expect(b.supports('fusedSequence')).toBe(true);
-    expect(b.supports('fusedStack')).toBe(true);
-    expect(b.supports('float64')).toBe(false);
+    expect(b.fused.sequence).toBeDefined();
+    expect(b.fused.stack).toBeDefined();
     expect(b.description).toMatch(/native C\+\+.*2 threads/);
     // Under `pnpm test:sanitize` the instrumented build must be the one loaded.
     if (process.env.RECUR_EXPECT_SANITIZED === '1') expect(b.description).toMatch(/ASan\+UBSan/);
   });
 
-  it('refuses float64 and bad thread counts', () => {
+  it('refuses float64, bad thread counts and unknown options', async () => {
     expect(() => createNativeBackend({ dtype: 'float64' })).toThrow(BackendUnavailableError);
     expect(() => createNativeBackend({ threads: 0 })).toThrow(ValueRangeError);
     expect(() => createNativeBackend({ threads: 1.5 })).toThrow(ValueRangeError);
+    await expect(createBackend('native', { thread: 2 })).rejects.toThrow(OptionsError);
   });
 
-  it('rejects buffers of other backends and of other native instances', () => {
-    const js = createJsBackend();
-    const foreign = js.upload([1, 2, 3, 4]);
-    const mine = b.upload([1, 2, 3, 4]);
-    expect(() => b.gemm(foreign, mine, { m: 2, n: 2, k: 2 })).toThrow(BackendMismatchError);
-    expect(() => b.unary('exp', { length: 4 } as never)).toThrow(BackendMismatchError);
-    const other = createNativeBackend();
-    const theirs = other.upload([1, 2, 3, 4]);
-    expect(() => b.gemm(theirs, mine, { m: 2, n: 2, k: 2 })).toThrow(BackendMismatchError);
-    other.destroy();
-  });
-
-  it('rejects disposed buffers, in compute calls and in read', async () => {
-    const x = b.upload([1, 2, 3]);
-    b.dispose(x);
-    b.dispose(x); // idempotent
-    expect(() => b.unary('exp', x)).toThrow(DisposedTensorError);
-    await expect(b.read(x)).rejects.toThrow(DisposedTensorError);
-  });
-
-  it('checks lengths against shapes', () => {
-    const a = b.upload(new Float32Array(6));
-    const c = b.upload(new Float32Array(5));
-    expect(() => b.gemm(a, c, { m: 2, n: 2, k: 3 })).toThrow(ShapeError);
-    expect(() => b.gemm(a, a, { m: 2, n: 2, k: 3 }, c)).toThrow(ShapeError);
-    expect(() => b.sumTo(a, [2, 3], [2, 2])).toThrow(ShapeError);
-    expect(() => b.permute(a, [2, 3], [0, 0])).toThrow(ValueRangeError);
-    expect(() => b.slice(a, [2, 3], 1, 2, 2)).toThrow(ValueRangeError);
-    expect(() =>
-      b.concat(
-        [a, c],
-        [
-          [2, 3],
-          [1, 5],
-        ],
-        0,
-      ),
-    ).toThrow(ShapeError);
-    expect(() => b.binary('add', a, [3, 1], c, [3, 1], [2, 3])).toThrow(ShapeError);
-    expect(() => b.binary('pow' as never, a, [3, 1], a, [3, 1], [2, 3])).toThrow(ValueRangeError);
-    expect(() => b.unary('cube' as never, a)).toThrow(ValueRangeError);
-    expect(() => b.cellForward('lstm', { batch: 1, hidden: 2, gx: a, gh: a, h: c })).toThrow(ShapeError);
-    expect(() => b.cellForward('mgu' as never, { batch: 1, hidden: 2, gx: a, gh: a, h: c })).toThrow(ValueRangeError);
-  });
-
-  it('checks sizes and index ranges', () => {
-    const x = b.upload(new Float32Array(6));
-    expect(() => b.fill(-1, 0)).toThrow(ValueRangeError);
-    expect(() => b.fill(2.5, 0)).toThrow(ValueRangeError);
-    expect(() => b.gemm(x, x, { m: Number.NaN, n: 2, k: 3 })).toThrow(ValueRangeError);
-    expect(() => b.gatherRows(x, 3, Int32Array.from([0, 2]))).toThrow(ValueRangeError);
-    expect(() => b.gatherRows(x, 4, Int32Array.from([0]))).toThrow(ShapeError);
-    expect(() => b.scatterAddRows(x, 3, Int32Array.from([0, -1]), 2)).toThrow(ValueRangeError);
-    expect(() =>
-      b.softmaxCrossEntropy({ rows: 2, classes: 3, logits: x, targets: Int32Array.from([0, 3]), ignoreIndex: -100, count: 2 }),
-    ).toThrow(ValueRangeError);
-    expect(() =>
-      b.softmaxCrossEntropy({ rows: 2, classes: 3, logits: x, targets: Int32Array.from([0]), ignoreIndex: -100, count: 1 }),
-    ).toThrow(ShapeError);
-    const seq = {
-      kind: 'tanh' as const,
-      steps: 2,
-      batch: 1,
-      inputSize: 3,
-      hidden: 1,
-      x,
-      wIh: b.upload(new Float32Array(3)),
-      wHh: b.upload(new Float32Array(1)),
-      h0: b.upload(new Float32Array(1)),
-    };
-    expect(() => b.sequenceForward({ ...seq, lengths: Int32Array.from([3]) })).toThrow(ValueRangeError);
-    expect(() => b.sequenceForward({ ...seq, lengths: Int32Array.from([1, 1]) })).toThrow(ShapeError);
-    expect(() => b.sequenceForward({ ...seq, inputSize: 2 })).toThrow(ShapeError);
-    expect(() =>
-      b.optimizerStep(
-        { kind: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, step: 1 },
-        x,
-        x,
-        [x],
-      ),
-    ).toThrow(ShapeError);
-    expect(() => b.optimizerStep({ kind: 'lbfgs' } as never, x, x, [x])).toThrow(ValueRangeError);
+  it("the addon's op tables agree with core's constants, and a drifted table is reported", () => {
+    const loaded = loadAddon();
+    if (!('addon' in loaded)) throw new Error(loaded.error);
+    const tables = loaded.addon.tables;
+    expect(tableMismatches(tables)).toEqual([]);
+    if (!tables) return;
+    const swapped = { ...tables, unaryOps: [tables.unaryOps[1], tables.unaryOps[0], ...tables.unaryOps.slice(2)] };
+    expect(tableMismatches(swapped)).toEqual([`unary ops: addon [${swapped.unaryOps.join(', ')}], core [${tables.unaryOps.join(', ')}]`]);
+    expect(tableMismatches({ ...tables, savedBlocks: { ...tables.savedBlocks, gru: 3 } })).toEqual(['saved blocks.gru: addon 3, core 4']);
+    expect(tableMismatches(undefined)[0]).toMatch(/no op tables/);
   });
 
   it('the addon itself rejects bad calls with an Error instead of crashing', () => {
-    // Bypass the TypeScript layer: the C++ checks are the second line of defence.
-    const engine = (b as unknown as { engine: Record<string, (...args: unknown[]) => unknown> }).engine;
+    // Bypass the checked wrapper and the TypeScript layer: the C++ guard is the last line of defence.
+    const engine = ((b as CheckedBackend).unchecked as unknown as { engine: Record<string, (...args: unknown[]) => unknown> }).engine;
     const x = b.upload(new Float32Array(4));
     const handle = (x as unknown as { handle: object }).handle;
     expect(() => engine.gemm({}, handle, null, 2, 2, 2, false, false, 1, 0)).toThrow(/not a buffer/);
+    expect(() => engine.gemm(null, handle, null, 2, 2, 2, false, false, 1, 0)).toThrow(Error);
     expect(() => engine.gemm(handle, handle, null, 3, 3, 3, false, false, 1, 0)).toThrow(/elements/);
     expect(() => engine.gatherRows(handle, 2, Int32Array.from([5]))).toThrow(/out of range/);
     expect(() => engine.unary(99, handle, null, 0, 0)).toThrow(Error);
+    expect(() => engine.optimizerStep(0, new Float64Array(8), handle, handle, [])).toThrow(/state buffers/);
     expect(() => engine.sequenceForward(2, 1e12, 1, 1, 1, handle, handle, handle, null, null, handle, null, null)).toThrow(Error);
   });
 

@@ -49,7 +49,7 @@ const result = await build({
   write: false,
   ignoreAnnotations: true,
   external: ['webgpu', 'esbuild'],
-  alias: { '@recur/core': here('../../core/src/index.ts') },
+  alias: { '@recur/core/backend': here('../../core/src/backend/index.ts'), '@recur/core': here('../../core/src/index.ts') },
 });
 writeFileSync(out, result.outputFiles[0].text);
 try {

@@ -3,7 +3,7 @@
  * h·W_hhᵀ: batch × 4·hidden × hidden (32×1024×256 by default). It runs once (which includes
  * compiling the pipeline), then ten times. Bundled and run by `scripts/bench.mjs`.
  */
-import { createWebGpuBackend } from '../src/index.js';
+import { createWebGpuImplementation } from '../src/index.js';
 
 export interface GemmBenchOptions {
   /** Dawn flags for Node (e.g. ['backend=vulkan']); default: the factory's own adapter search. */
@@ -15,7 +15,7 @@ export interface GemmBenchOptions {
 export async function bench(o: GemmBenchOptions): Promise<void> {
   const [m, n, k] = [o.batch, 4 * o.hidden, o.hidden];
   for (const gemm of ['tiled', 'register'] as const) {
-    const b = await createWebGpuBackend({ ...(o.dawnFlags ? { dawnFlags: o.dawnFlags } : {}), gemm });
+    const b = await createWebGpuImplementation({ ...(o.dawnFlags ? { dawnFlags: o.dawnFlags } : {}), gemm });
     if (gemm === 'tiled') console.log(`adapter: ${b.adapterName}`);
     const x = b.upload(new Float32Array(m * k).fill(0.1));
     const w = b.upload(new Float32Array(n * k).fill(0.1));

@@ -11,7 +11,6 @@
 import type {
   Backend,
   BackendBuffer,
-  BackendFeature,
   BinaryOp,
   CellBackwardArgs,
   CellBackwardResult,
@@ -20,14 +19,11 @@ import type {
   CellKind,
   CrossEntropyArgs,
   FloatArray,
+  FusedKernels,
   GemmOptions,
   OptimizerUpdate,
-  SequenceBackwardArgs,
-  SequenceBackwardResult,
-  SequenceForwardArgs,
-  SequenceForwardResult,
   UnaryOp,
-} from '@recur/core';
+} from '@recur/core/backend';
 import type { Acquired, WebGpuBackendOptions } from './device.js';
 import * as cells from './ops/cells.js';
 import * as elementwise from './ops/elementwise.js';
@@ -48,6 +44,10 @@ export class WebGpuBackend implements Backend {
   readonly gemmVariant: gemm.GemmVariant;
   /** How a fused sequence runs a time step (see `WebGpuBackendOptions.stepKernel`). */
   readonly stepKernel: sequence.StepKernel;
+  /** The largest storage buffer the device binds, in float32 elements. */
+  readonly maxBufferLength: number;
+  /** Whole-layer sequences only: there is no stacked inference kernel yet. */
+  readonly fused: FusedKernels;
   private readonly queue: CommandQueue;
 
   constructor(acquired: Acquired, options: Pick<WebGpuBackendOptions, 'maxDispatchesPerSubmit' | 'gemm' | 'stepKernel'> = {}) {
@@ -58,6 +58,14 @@ export class WebGpuBackend implements Backend {
     this.stepKernel = options.stepKernel && options.stepKernel !== 'auto' ? options.stepKernel : cpu ? 'split' : 'fused';
     this.description = `WebGPU on ${this.adapterName}, float32, ${this.gemmVariant} GEMM, ${this.stepKernel} time steps`;
     this.queue = new CommandQueue(this.device, this.adapterName, options.maxDispatchesPerSubmit ?? 256);
+    const limits = this.device.limits;
+    this.maxBufferLength = Math.floor(Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) / 4);
+    this.fused = {
+      sequence: {
+        forward: (args) => sequence.sequenceForward(this.queue, this.gemmVariant, this.stepKernel, args),
+        backward: (args) => sequence.sequenceBackward(this.queue, this.gemmVariant, this.stepKernel, args),
+      },
+    };
   }
 
   /** Dispatches encoded so far (for tests and the benchmark). */
@@ -68,10 +76,6 @@ export class WebGpuBackend implements Backend {
   /** Command buffers submitted so far (for tests and the benchmark). */
   get submitCount(): number {
     return this.queue.submitCount;
-  }
-
-  supports(feature: BackendFeature): boolean {
-    return feature === 'fusedSequence';
   }
 
   // --- buffers and synchronisation ----------------------------------------------------------
@@ -159,14 +163,6 @@ export class WebGpuBackend implements Backend {
 
   cellBackward(kind: CellKind, args: CellBackwardArgs): CellBackwardResult {
     return cells.cellBackward(this.queue, kind, args);
-  }
-
-  sequenceForward(args: SequenceForwardArgs): SequenceForwardResult {
-    return sequence.sequenceForward(this.queue, this.gemmVariant, this.stepKernel, args);
-  }
-
-  sequenceBackward(args: SequenceBackwardArgs): SequenceBackwardResult {
-    return sequence.sequenceBackward(this.queue, this.gemmVariant, this.stepKernel, args);
   }
 
   // --- loss and optimizers ------------------------------------------------------------------

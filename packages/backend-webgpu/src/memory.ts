@@ -4,8 +4,9 @@
  * can be reused by later work as soon as it is disposed. Every GPU buffer is created here, with
  * the device limit checked up front and the allocation inside an out-of-memory error scope.
  */
-import type { BackendBuffer } from '@recur/core';
+
 import { RecurError } from '@recur/core';
+import type { BackendBuffer } from '@recur/core/backend';
 import { WebGpuError } from './device.js';
 import type { DeviceErrors } from './errors.js';
 

@@ -10,8 +10,9 @@
  * lengths) are new buffers filled with `mappedAtCreation`, and per-dispatch parameters are slots
  * of a uniform buffer that is mapped while the encoder is recorded and unmapped just before submit.
  */
-import type { BackendBuffer, FloatArray } from '@recur/core';
+
 import { RecurError } from '@recur/core';
+import type { BackendBuffer, FloatArray } from '@recur/core/backend';
 import { DeviceErrors } from './errors.js';
 import { type KernelSource, WG } from './kernels/prelude.js';
 import { BufferPool, COPY_DST, gpuOf, MAP_READ, UNIFORM, WebGpuBuffer } from './memory.js';

@@ -4,7 +4,7 @@
  * says why no adapter could be created (so test files can skip with that reason).
  */
 import { BackendUnavailableError } from '@recur/core';
-import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../src/index.js';
+import { createWebGpuImplementation, type WebGpuBackend, type WebGpuBackendOptions } from '../src/index.js';
 
 export function nodeOptions(): WebGpuBackendOptions {
   const flags = process.env.RECUR_WEBGPU_DAWN_FLAGS;
@@ -16,7 +16,7 @@ export function nodeOptions(): WebGpuBackendOptions {
 export async function probe(): Promise<{ adapter: string | null; reason: string | null }> {
   let backend: WebGpuBackend | undefined;
   try {
-    backend = await createWebGpuBackend(nodeOptions());
+    backend = await createWebGpuImplementation(nodeOptions());
     return { adapter: backend.adapterName, reason: null };
   } catch (error) {
     if (error instanceof BackendUnavailableError) return { adapter: null, reason: error.message };

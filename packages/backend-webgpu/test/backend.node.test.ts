@@ -4,15 +4,21 @@
  * allocation) surfacing on the next read/sync without hanging, numerics at extreme inputs,
  * command batching, pooling and the compatibility-mode binding budget of every kernel.
  */
-import { BackendUnavailableError, type CellKind, createBackend, listBackends } from '@recur/core';
+import { BackendUnavailableError, createBackend, listBackends } from '@recur/core';
+import type { Backend, CellKind, FusedSequenceKernels } from '@recur/core/backend';
 import '@recur/backend-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebGpuBackend, type WebGpuBackend, WebGpuError } from '../src/index.js';
+import { createWebGpuImplementation, type WebGpuBackend, WebGpuError } from '../src/index.js';
 import * as K from '../src/kernels/index.js';
 import { gpuOf } from '../src/memory.js';
 import { Params } from '../src/params.js';
 import type { CommandQueue } from '../src/queue.js';
 import { nodeOptions, probe } from './adapter.js';
+
+function sequenceKernels(backend: Backend): FusedSequenceKernels {
+  if (!backend.fused.sequence) throw new Error(`${backend.name} has no fused sequence kernels`);
+  return backend.fused.sequence;
+}
 
 const { adapter, reason } = await probe();
 if (!adapter) console.warn(`[backend-webgpu] skipping the Node backend tests: ${reason}`);
@@ -66,7 +72,7 @@ describe('kernels', () => {
 describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
   let backend: WebGpuBackend;
   beforeAll(async () => {
-    backend = await createWebGpuBackend(nodeOptions());
+    backend = await createWebGpuImplementation(nodeOptions());
   });
   afterAll(() => backend?.destroy());
 
@@ -87,16 +93,16 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
 
   it('throws BackendUnavailableError naming what it tried when no adapter exists', async () => {
     const gpu = { requestAdapter: async () => null } as unknown as GPU;
-    const error = await createWebGpuBackend({ gpu }).catch((e: unknown) => e);
+    const error = await createWebGpuImplementation({ gpu }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(String((error as Error).message)).toMatch(
       /navigator\.gpu featureLevel core: no adapter; navigator\.gpu featureLevel compatibility: no adapter/,
     );
-    await expect(createWebGpuBackend({ dtype: 'float64' })).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(createWebGpuImplementation({ dtype: 'float64' })).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 
   it('runs within WebGPU default limits when the adapter limits are not requested', async () => {
-    const plain = await createWebGpuBackend({ ...nodeOptions(), adapterLimits: false });
+    const plain = await createWebGpuImplementation({ ...nodeOptions(), adapterLimits: false });
     // Compatibility mode's default is 4 in the WebGPU spec's first version and 8 in current Dawn.
     console.log(`default limits: maxStorageBuffersPerShaderStage ${plain.device.limits.maxStorageBuffersPerShaderStage}`);
     expect(plain.device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(4);
@@ -170,7 +176,7 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
   });
 
   it('submits every maxDispatchesPerSubmit dispatches, in call order', async () => {
-    const small = await createWebGpuBackend({ ...nodeOptions(), maxDispatchesPerSubmit: 8 });
+    const small = await createWebGpuImplementation({ ...nodeOptions(), maxDispatchesPerSubmit: 8 });
     const x = small.upload([1]);
     for (let i = 0; i < 40; i++) small.unary('scale', x, 3, undefined, x);
     expect(small.submitCount).toBeGreaterThanOrEqual(4);
@@ -183,15 +189,15 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     const [T, B, I, H] = [6, 3, 5, 20];
     const counts: Record<string, number[]> = {};
     for (const stepKernel of ['split', 'fused'] as const) {
-      const b = await createWebGpuBackend({ ...nodeOptions(), stepKernel });
+      const b = await createWebGpuImplementation({ ...nodeOptions(), stepKernel });
       expect(b.description).toContain(`${stepKernel} time steps`);
       const fill = (n: number, v: number) => b.upload(Float32Array.from({ length: n }, (_, i) => v * Math.sin(i + 1)));
       const args = { kind: 'lstm' as const, steps: T, batch: B, inputSize: I, hidden: H, x: fill(T * B * I, 1), wIh: fill(4 * H * I, 0.3) };
       const full = { ...args, wHh: fill(4 * H * H, 0.2), bIh: fill(4 * H, 0.1), bHh: fill(4 * H, 0.1), h0: fill(B * H, 0.5) };
       const d0 = b.dispatchCount;
-      const fwd = b.sequenceForward(full);
+      const fwd = sequenceKernels(b).forward(full);
       const d1 = b.dispatchCount;
-      b.sequenceBackward({ ...full, saved: fwd.saved, dOutput: fill(T * B * H, 1), dhN: fill(B * H, 1) });
+      sequenceKernels(b).backward({ ...full, saved: fwd.saved, dOutput: fill(T * B * H, 1), dhN: fill(B * H, 1) });
       counts[stepKernel] = [d1 - d0, b.dispatchCount - d1];
       await b.sync();
       b.destroy();
@@ -202,7 +208,7 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
   });
 
   it('device loss rejects read and sync with a WebGpuError instead of hanging', async () => {
-    const doomed = await createWebGpuBackend(nodeOptions());
+    const doomed = await createWebGpuImplementation(nodeOptions());
     const x = doomed.upload([1, 2]);
     doomed.device.destroy();
     const error = await doomed.read(x).catch((e: unknown) => e);

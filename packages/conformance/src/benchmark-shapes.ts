@@ -10,7 +10,6 @@ import {
   crossEntropy,
   disposeAll,
   Embedding,
-  type FloatArray,
   GRU,
   Linear,
   LSTM,
@@ -20,6 +19,7 @@ import {
   type Tensor,
   tidy,
 } from '@recur/core';
+import type { FloatArray } from '@recur/core/backend';
 import { expectClose } from './compare.js';
 import { tolerance } from './cross-backend.js';
 import type { SuiteCase } from './suite-types.js';

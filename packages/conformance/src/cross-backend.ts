@@ -1,17 +1,5 @@
-import {
-  add,
-  type Backend,
-  type BackendBuffer,
-  type CellKind,
-  disposeAll,
-  GATE_COUNT,
-  mul,
-  type OptimizerUpdate,
-  Random,
-  sum,
-  tensor,
-  tidy,
-} from '@recur/core';
+import { add, type Backend, disposeAll, mul, Random, sum, tensor, tidy } from '@recur/core';
+import { type BackendBuffer, type CellKind, GATE_COUNT, OPTIMIZER_STATE_COUNT, type OptimizerUpdate } from '@recur/core/backend';
 import { expectClose, type Tolerance } from './compare.js';
 import { buildModel, CELL_TYPES } from './models.js';
 import type { SuiteCase } from './suite-types.js';
@@ -257,7 +245,7 @@ function lossAndOptimizerCases(): KernelCase[] {
         'a few roundings per step',
         (b) => {
           const param = b.upload(data(17, 12));
-          const state = [0, 1, 2].map(() => b.fill(12, 0));
+          const state = Array.from({ length: OPTIMIZER_STATE_COUNT[update.kind] }, () => b.fill(12, 0));
           for (let step = 1; step <= 3; step++) {
             const grad = b.upload(data(18 + step, 12));
             const u = update.kind === 'adam' ? { ...update, step } : update.kind === 'sgd' ? { ...update, firstStep: step === 1 } : update;
@@ -295,11 +283,13 @@ function sequenceCases(): SuiteCase[] {
         c0: kind === 'lstm' ? b.upload(data(36, batch * hidden)) : undefined,
         lengths: Int32Array.from([6, 2, 4]),
       };
-      const fwd = (b.sequenceForward as NonNullable<Backend['sequenceForward']>)(args);
+      const kernels = b.fused.sequence;
+      if (!kernels) throw new Error(`${b.name} has no fused sequence kernels`);
+      const fwd = kernels.forward(args);
       const dOutput = b.upload(data(37, steps * batch * hidden));
       const dhN = b.upload(data(38, batch * hidden));
       const dcN = kind === 'lstm' ? b.upload(data(39, batch * hidden)) : undefined;
-      const bwd = (b.sequenceBackward as NonNullable<Backend['sequenceBackward']>)({ ...args, saved: fwd.saved, dOutput, dhN, dcN });
+      const bwd = kernels.backward({ ...args, saved: fwd.saved, dOutput, dhN, dcN });
       const outputs = [
         fwd.output,
         fwd.hN,
@@ -320,7 +310,7 @@ function sequenceCases(): SuiteCase[] {
       group: 'cross-backend' as const,
       name: `kernel: sequenceForward + sequenceBackward ${kind}, variable lengths`,
       skipReason: (s: Backend) =>
-        s.supports('fusedSequence') ? null : "the backend does not declare 'fusedSequence' (core's per-step fallback is used)",
+        s.fused.sequence ? null : "the backend has no fused.sequence kernels (core's per-step fallback is used)",
       run: (s: Backend, r: Backend) => compareKernel(s, r, tolerance(s, steps * 20, `${steps} steps of BPTT`), kernel),
     };
   });

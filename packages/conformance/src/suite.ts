@@ -1,7 +1,9 @@
 import { createJsBackend } from '@recur/backend-js';
 import type { Backend } from '@recur/core';
+import { checkedBackend } from '@recur/core/backend';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { benchmarkShapeCases } from './benchmark-shapes.js';
+import { contractCases } from './contract.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
@@ -15,7 +17,7 @@ export interface ConformanceOptions extends CrossBackendOptions {
    * They are reported as skipped with that reason, never dropped silently.
    */
   skip?: Record<string, string>;
-  /** Run only these groups (default all three). */
+  /** Run only these groups (default all four). */
   groups?: CaseGroup[];
   /** Release the backend after the suite (default true). */
   destroy?: boolean;
@@ -23,10 +25,11 @@ export interface ConformanceOptions extends CrossBackendOptions {
 
 /** All cases, grouped. Exposed so other runners (a browser page) can run the same list. */
 export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[] {
-  return [...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...benchmarkShapeCases()];
+  return [...contractCases(), ...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...benchmarkShapeCases()];
 }
 
 const GROUP_TITLES: Record<CaseGroup, string> = {
+  contract: 'Backend contract: errors and lifecycle',
   pytorch: 'PyTorch golden fixtures',
   'finite-differences': 'finite-difference gradients',
   'cross-backend': 'cross-backend vs the float64 JS reference',
@@ -49,7 +52,8 @@ export function defineConformanceSuite(createBackend: () => Backend | Promise<Ba
 
   describe(`conformance${options.name ? `: ${options.name}` : ''}`, () => {
     beforeAll(async () => {
-      subject = await createBackend();
+      // The checked form, as createBackend returns it: the suite tests what users get.
+      subject = checkedBackend(await createBackend());
       reference = createJsBackend({ dtype: 'float64' });
     });
     afterAll(() => {
@@ -83,7 +87,7 @@ export function defineConformanceSuite(createBackend: () => Backend | Promise<Ba
               context.skip(reason);
               return;
             }
-            await c.run(subject, reference);
+            await c.run(subject, reference, { create: async () => checkedBackend(await createBackend()) });
             count(group).ran++;
           });
         }

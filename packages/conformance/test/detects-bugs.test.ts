@@ -1,5 +1,5 @@
-import { createJsBackend } from '@recur/backend-js';
-import type { Backend, CellBackwardArgs, CellForwardArgs, CellKind } from '@recur/core';
+import { createJsBackend, JsBackend } from '@recur/backend-js';
+import type { Backend, CellBackwardArgs, CellForwardArgs, CellKind } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { conformanceCases } from '../src/index.js';
 
@@ -8,7 +8,7 @@ import { conformanceCases } from '../src/index.js';
  * the named cases must reject it while passing the unmodified backend.
  */
 function sabotage(patch: Partial<Backend>): Backend {
-  const base = createJsBackend();
+  const base = new JsBackend();
   return Object.assign(Object.create(base) as Backend, patch);
 }
 
@@ -23,14 +23,14 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
   {
     bug: 'LSTM backward loses 1% of the input-gate gradient',
     backend: () => {
-      const b = createJsBackend();
+      const b = new JsBackend();
       return sabotage({
         cellBackward: (kind: CellKind, args: CellBackwardArgs) => {
           const r = b.cellBackward.call(b, kind, args);
           if (kind === 'lstm') scaled(b, r.dgx, 0.99);
           return r;
         },
-        supports: () => false,
+        fused: {},
       });
     },
     caseName: 'finite-differences:lstm 1 layer unidirectional equal lengths',
@@ -38,7 +38,7 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
   {
     bug: 'GRU reads its gate blocks in ONNX order (z, r, n) instead of PyTorch order (r, z, n)',
     backend: () => {
-      const b = createJsBackend();
+      const b = new JsBackend();
       return sabotage({
         cellForward: (kind: CellKind, args: CellForwardArgs) => {
           if (kind !== 'gru') return b.cellForward.call(b, kind, args);
@@ -53,7 +53,7 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
           };
           return b.cellForward.call(b, kind, { ...args, gx: swap(args.gx), gh: swap(args.gh) });
         },
-        supports: () => false,
+        fused: {},
       });
     },
     caseName: 'pytorch:GRU gru_1layer',
@@ -61,7 +61,7 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
   {
     bug: 'gemm ignores beta when accumulating',
     backend: () => {
-      const b = createJsBackend();
+      const b = new JsBackend();
       return sabotage({ gemm: (x, y, o, out) => b.gemm.call(b, x, y, { ...o, beta: 1 }, out) });
     },
     caseName: 'cross-backend:kernel: gemm 7×5×9 accumulate α=0.5 β=2',
@@ -69,7 +69,7 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
   {
     bug: 'sigmoid overflows to NaN at large negative inputs',
     backend: () => {
-      const b = createJsBackend();
+      const b = new JsBackend();
       return sabotage({
         unary: (op, x, p, p2, out) => {
           const y = b.unary.call(b, op, x, p, p2, out);
@@ -85,10 +85,38 @@ const bugs: { bug: string; backend: () => Backend; caseName: string }[] = [
   {
     bug: 'Adam without bias correction',
     backend: () => {
-      const b = createJsBackend();
+      const b = new JsBackend();
       return sabotage({ optimizerStep: (u, p, g, s) => b.optimizerStep.call(b, u.kind === 'adam' ? { ...u, step: 1e6 } : u, p, g, s) });
     },
     caseName: 'pytorch:optimizer adam_default',
+  },
+  {
+    bug: 'read hands out the buffer itself instead of a snapshot',
+    backend: () => sabotage({ read: async (x) => (x as unknown as { data: Float32Array }).data }),
+    caseName: 'contract:semantics: read resolves with a snapshot that later work and the caller cannot change',
+  },
+  {
+    bug: 'unary ignores out and returns a new buffer',
+    backend: () => {
+      const b = new JsBackend();
+      return sabotage({ unary: (op, x, p, p2) => b.unary.call(b, op, x, p, p2) });
+    },
+    caseName: 'contract:semantics: unary writes in place into out = x; gemm with beta 0 never reads out',
+  },
+  {
+    bug: 'gemm multiplies out by beta even when beta is 0 (0 · NaN leaks)',
+    backend: () => {
+      const b = new JsBackend();
+      return sabotage({
+        gemm: (x, y, o, out) => {
+          if (!out || o.beta) return b.gemm.call(b, x, y, o, out);
+          const product = b.gemm.call(b, x, y, o);
+          b.gemm.call(b, x, y, { ...o, alpha: 0, beta: 1 }, out);
+          return b.binary.call(b, 'add', out, [1], product, [1], [out.length]) && out;
+        },
+      });
+    },
+    caseName: 'contract:semantics: unary writes in place into out = x; gemm with beta 0 never reads out',
   },
 ];
 
@@ -103,8 +131,9 @@ describe('the conformance suite detects known bugs', () => {
   for (const { bug, backend, caseName } of bugs) {
     it(`${bug} → fails '${caseName}'`, async () => {
       const c = find(caseName);
-      await expect(c.run(honest, reference)).resolves.toBeUndefined();
-      await expect(c.run(backend(), reference)).rejects.toThrow();
+      const context = { create: async () => createJsBackend() };
+      await expect(c.run(honest, reference, context)).resolves.toBeUndefined();
+      await expect(c.run(backend(), reference, context)).rejects.toThrow();
     });
   }
 });

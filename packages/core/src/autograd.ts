@@ -1,4 +1,4 @@
-import type { Backend, BackendBuffer } from './backend.js';
+import type { Backend, BackendBuffer } from './backend/interface.js';
 import { describeShape, RecurError, ShapeError } from './errors.js';
 import { keep, tidy } from './scope.js';
 import { type Shape, sameShape, stridesOf } from './shape.js';

@@ -1,31 +1,93 @@
+/**
+ * `@recur/core`: what users of Recur call. Backend authors (and writers of custom
+ * differentiable ops) import `@recur/core/backend` as well, which adds the Backend interface,
+ * the shared constants, `checkedBackend` and the autograd hooks; those are not re-exported
+ * here, so they can evolve without breaking user code.
+ */
 import './tensor-methods.js';
 
-export type { BackwardFn } from './autograd.js';
-export { backward, isGradEnabled, noGrad, recordOp, recordView, willRecord } from './autograd.js';
-export * from './backend.js';
-export * from './errors.js';
-export * from './io/safetensors.js';
-export * from './nn/cells.js';
-export * from './nn/dropout.js';
-export * from './nn/embedding.js';
-export * from './nn/layers.js';
-export * from './nn/linear.js';
-export * from './nn/module.js';
-export * from './nn/recurrent.js';
-export * from './ops/cell.js';
-export * from './ops/elementwise.js';
-export * from './ops/loss.js';
-export * from './ops/matmul.js';
-export * from './ops/reduce.js';
-export * from './ops/sequence.js';
-export * from './ops/shape-ops.js';
+export { isGradEnabled, noGrad } from './autograd.js';
+export { DEFAULT_ALLOCATION_LIMIT, getAllocationLimit, setAllocationLimit } from './backend/allocation.js';
+export type { MemoryInfo } from './backend/checked.js';
+export type { DType } from './backend/constants.js';
+export type { Backend } from './backend/interface.js';
+export { memory } from './backend/memory.js';
+export {
+  AutogradError,
+  BackendDestroyedError,
+  BackendError,
+  BackendMismatchError,
+  BackendUnavailableError,
+  DeviceLostError,
+  DisposedTensorError,
+  FileAccessError,
+  FormatError,
+  NonFiniteError,
+  OptionsError,
+  OutOfMemoryError,
+  RecurError,
+  ShapeError,
+  StateDictError,
+  ValueRangeError,
+} from './errors.js';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './io/safetensors.js';
+export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
+export { Dropout, type DropoutOptions } from './nn/dropout.js';
+export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
+export { GRU, type LayerOptions, LeakyRNN, LSTM, RNN, UGRNN } from './nn/layers.js';
+export { Linear, type LinearOptions } from './nn/linear.js';
+export { type HostArray, type LoadStateDictOptions, Module, type ModuleOptions } from './nn/module.js';
+export {
+  type CellFactoryArgs,
+  type RecurrentForwardOptions,
+  RecurrentLayer,
+  type RecurrentLayerOptions,
+  type RecurrentOutput,
+} from './nn/recurrent.js';
+export {
+  abs,
+  add,
+  div,
+  exp,
+  log,
+  mul,
+  neg,
+  reciprocal,
+  relu,
+  scale,
+  sigmoid,
+  sqrt,
+  square,
+  sub,
+  type TensorLike,
+  tanh,
+} from './ops/elementwise.js';
+export { type CrossEntropyOptions, checkFinite, crossEntropy, mse } from './ops/loss.js';
+export { linear, matmul } from './ops/matmul.js';
+export { mean, type ReduceOptions, sum } from './ops/reduce.js';
+export { concat, gatherRows, permute, reshape, slice, stack, transpose, unstack } from './ops/shape-ops.js';
 export { manualSeed, Random } from './random.js';
-export * from './registry.js';
+export {
+  type BackendOptions,
+  createBackend,
+  getDefaultBackend,
+  hasDefaultBackend,
+  listBackends,
+  setDefaultBackend,
+} from './registry.js';
 export { keep, tidy } from './scope.js';
-export * from './shape.js';
-export type { GradNode, TensorInit, TensorOptions } from './tensor.js';
-export { commonBackend, disposeAll, full, Parameter, Tensor, tensor, zeros } from './tensor.js';
-export * from './train/bptt.js';
-export * from './train/clip.js';
-export * from './train/metrics.js';
-export * from './train/optimizers.js';
+export type { Shape } from './shape.js';
+export { disposeAll, full, Parameter, Tensor, type TensorOptions, tensor, zeros } from './tensor.js';
+export { type BpttChunk, bpttChunks, detachState, type TruncatedBpttOptions, truncatedBptt } from './train/bptt.js';
+export { type ClipGradNormOptions, clipGradNorm, clipGradValue } from './train/clip.js';
+export { type AccuracyOptions, accuracy, perplexity } from './train/metrics.js';
+export {
+  Adam,
+  type AdamOptions,
+  AdamW,
+  Optimizer,
+  RMSprop,
+  type RMSpropOptions,
+  SGD,
+  type SGDOptions,
+} from './train/optimizers.js';

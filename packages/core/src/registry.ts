@@ -1,7 +1,12 @@
-import type { Backend } from './backend.js';
-import { BackendUnavailableError, RecurError } from './errors.js';
+import { checkedBackend } from './backend/checked.js';
+import { DTYPES } from './backend/constants.js';
+import type { Backend } from './backend/interface.js';
+import { BackendUnavailableError, OptionsError, RecurError } from './errors.js';
 
-/** Options every backend factory accepts; backends document their own extra keys. */
+/**
+ * Options every backend factory accepts; backends document their own extra keys and reject
+ * keys they do not know (with `checkOptions`).
+ */
 export interface BackendOptions {
   dtype?: 'float32' | 'float64';
   [key: string]: unknown;
@@ -39,6 +44,13 @@ export function listBackends(): string[] {
  * Throws `BackendUnavailableError` naming the registered backends when none works.
  */
 export async function createBackend(name: string = 'auto', options: BackendOptions = {}): Promise<Backend> {
+  if (typeof name !== 'string') throw new OptionsError(`createBackend: name must be a string, received ${typeof name}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionsError(`createBackend: options must be an object, received ${options === null ? 'null' : typeof options}`);
+  }
+  if (options.dtype !== undefined && !DTYPES.includes(options.dtype)) {
+    throw new OptionsError(`createBackend: dtype must be one of ${DTYPES.join(', ')}, received ${String(options.dtype)}`);
+  }
   if (name !== 'auto') {
     const registration = registry.get(name);
     if (!registration) {
@@ -46,12 +58,12 @@ export async function createBackend(name: string = 'auto', options: BackendOptio
         `createBackend: no backend named '${name}' is registered (registered: ${listBackends().join(', ') || 'none'}); import its package, e.g. '@recur/backend-${name}'`,
       );
     }
-    return registration.factory(options);
+    return checkedBackend(await registration.factory(options));
   }
   const failures: string[] = [];
   for (const candidate of listBackends()) {
     try {
-      return await (registry.get(candidate) as Registration).factory(options);
+      return checkedBackend(await (registry.get(candidate) as Registration).factory(options));
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       failures.push(`${candidate}: ${error.message}`);
@@ -62,9 +74,9 @@ export async function createBackend(name: string = 'auto', options: BackendOptio
   );
 }
 
-/** The backend used when a tensor or module is created without one. */
+/** The backend used when a tensor or module is created without one (in its checked form). */
 export function setDefaultBackend(backend: Backend): void {
-  defaultBackend = backend;
+  defaultBackend = checkedBackend(backend);
 }
 
 export function getDefaultBackend(): Backend {

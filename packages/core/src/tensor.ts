@@ -1,4 +1,6 @@
-import type { Backend, BackendBuffer, DType, FloatArray } from './backend.js';
+import { checkAllocation } from './backend/allocation.js';
+import { checkedBackend } from './backend/checked.js';
+import type { Backend, BackendBuffer, DType, FloatArray } from './backend/interface.js';
 import { BackendMismatchError, DisposedTensorError, describeShape, ShapeError } from './errors.js';
 import { getDefaultBackend } from './registry.js';
 import { trackTensor, untrackTensor } from './scope.js';
@@ -69,7 +71,8 @@ export class Tensor {
     if (buffer.length !== sizeOf(shape)) {
       throw new ShapeError(`buffer holds ${buffer.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
     }
-    return new Tensor(backend, new Storage(backend, buffer), shape, init);
+    const checked = checkedBackend(backend);
+    return new Tensor(checked, new Storage(checked, buffer), shape, init);
   }
 
   protected constructor(backend: Backend, storage: Storage, shape: Shape, init: TensorInit) {
@@ -172,7 +175,8 @@ export class Parameter extends Tensor {
     if (sizeOf(shape) !== data.length) {
       throw new ShapeError(`Parameter: data has ${data.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
     }
-    super(backend, new Storage(backend, backend.upload(data)), shape, { requiresGrad: options.requiresGrad ?? true, tracked: false });
+    const checked = checkedBackend(backend);
+    super(checked, new Storage(checked, checked.upload(data)), shape, { requiresGrad: options.requiresGrad ?? true, tracked: false });
   }
 
   /** Replaces the values with a copy of `data` (same number of elements). */
@@ -202,14 +206,16 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
       `tensor: data has ${data.length} elements but shape ${describeShape(resolvedShape)} needs ${sizeOf(resolvedShape)}`,
     );
   }
-  const backend = options.backend ?? getDefaultBackend();
+  const backend = checkedBackend(options.backend ?? getDefaultBackend());
+  checkAllocation(backend, data.length, () => `tensor: a tensor of shape ${describeShape(resolvedShape)}`);
   return Tensor.fromBuffer(backend, backend.upload(data), resolvedShape, { requiresGrad: options.requiresGrad ?? false });
 }
 
 /** A tensor filled with one value. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   assertValidShape(shape, 'shape');
-  const backend = options.backend ?? getDefaultBackend();
+  const backend = checkedBackend(options.backend ?? getDefaultBackend());
+  checkAllocation(backend, sizeOf(shape), () => `full: a tensor of shape ${describeShape(shape)}`);
   return Tensor.fromBuffer(backend, backend.fill(sizeOf(shape), value), shape, { requiresGrad: options.requiresGrad ?? false });
 }
 

@@ -1,7 +1,6 @@
 import {
   abs,
   add,
-  backward,
   clipGradNorm,
   clipGradValue,
   concat,
@@ -39,6 +38,7 @@ import {
   transpose,
   unstack,
 } from '@recur/core';
+import { backward } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectError, f64, gradCheck, randomArray, sizeOf, values } from './helpers.js';
 

@@ -7,7 +7,16 @@
  * backend (whose forward pass is checked separately by the closed-form tests).
  */
 import { createJsBackend } from '@recur/backend-js';
-import { type Backend, type BackendBuffer, mul, noGrad, type Parameter, sum, type Tensor, tensor } from '@recur/core';
+import { type Backend, mul, noGrad, type Parameter, sum, type Tensor, tensor } from '@recur/core';
+import {
+  type BackendBuffer,
+  CheckedBackend,
+  checkedBackend,
+  type FusedKernels,
+  type SequenceBackwardResult,
+  type SequenceForwardResult,
+  type SequenceStackForwardResult,
+} from '@recur/core/backend';
 import { expect } from 'vitest';
 
 /** A fresh float64 JS backend (each call a new instance). */
@@ -192,9 +201,6 @@ const ALLOCATING = new Set([
   'cellForward',
   'cellBackward',
   'softmaxCrossEntropy',
-  'sequenceForward',
-  'sequenceBackward',
-  'sequenceStackForward',
 ]);
 
 export interface CountingBackend {
@@ -204,19 +210,32 @@ export interface CountingBackend {
 }
 
 /**
- * Wraps a backend in a Proxy that records every buffer an allocating method returns in a set
- * and removes it on `dispose`, so `live()` is the number of buffers handed out and not released.
- * (Methods writing into an `out` buffer return that buffer, which is already in the set.)
+ * Wraps a backend's implementation in a Proxy that records every buffer an allocating method
+ * (or fused kernel) returns in a set and removes it on `dispose`, so `live()` counts the
+ * buffers handed out and not released — independently of the checked wrapper's own ledger,
+ * which `memory()` reports. (Methods writing into an `out` buffer return that buffer, which is
+ * already in the set.) `overrides` replace members, e.g. `{ fused: {} }` to hide fast paths.
  */
 export function countingBackend(inner: Backend, overrides: Partial<Backend> = {}): CountingBackend {
   const live = new Set<BackendBuffer>();
-  const record = (value: unknown) => {
-    if (!value || typeof value !== 'object') return;
+  const record = <T>(value: T): T => {
+    if (!value || typeof value !== 'object') return value;
     if ('length' in value && typeof (value as BackendBuffer).length === 'number') live.add(value as BackendBuffer);
     else for (const v of Object.values(value)) if (v && typeof v === 'object') live.add(v as BackendBuffer);
+    return value;
   };
-  const backend = new Proxy(inner, {
+  const base = implementation(inner);
+  const fusedSource = (Object.hasOwn(overrides, 'fused') ? overrides.fused : base.fused) as FusedKernels;
+  const fused: FusedKernels = {
+    sequence: fusedSource.sequence && {
+      forward: (args) => record(fusedSource.sequence?.forward(args)) as SequenceForwardResult,
+      backward: (args) => record(fusedSource.sequence?.backward(args)) as SequenceBackwardResult,
+    },
+    stack: fusedSource.stack && { forward: (args) => record(fusedSource.stack?.forward(args)) as SequenceStackForwardResult },
+  };
+  const view = new Proxy(base, {
     get(target, prop, receiver) {
+      if (prop === 'fused') return fused;
       if (Object.hasOwn(overrides, prop)) return (overrides as Record<string | symbol, unknown>)[prop];
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
@@ -226,27 +245,24 @@ export function countingBackend(inner: Backend, overrides: Partial<Backend> = {}
           return value.call(target, buffer);
         };
       }
-      if (typeof prop === 'string' && ALLOCATING.has(prop)) {
-        return (...args: unknown[]) => {
-          const result = value.apply(target, args);
-          record(result);
-          return result;
-        };
-      }
+      if (typeof prop === 'string' && ALLOCATING.has(prop)) return (...args: unknown[]) => record(value.apply(target, args));
       return value.bind(target);
     },
   });
-  return { backend, live: () => live.size };
+  return { backend: checkedBackend(view), live: () => live.size };
+}
+
+/** The implementation behind a checked backend (the backend itself if unchecked). */
+export function implementation(backend: Backend): Backend {
+  return backend instanceof CheckedBackend ? backend.unchecked : backend;
 }
 
 /** The same backend without the fused fast paths (per layer and stacked), so layers take the generic unrolled path. */
 export function withoutFusedSequence(inner: Backend): Backend {
-  return countingBackend(inner, {
-    supports: (feature) => feature !== 'fusedSequence' && feature !== 'fusedStack' && inner.supports(feature),
-  }).backend;
+  return countingBackend(inner, { fused: {} }).backend;
 }
 
 /** The same backend without the stacked fast path only, so inference runs `fusedSequence` layer by layer. */
 export function withoutFusedStack(inner: Backend): Backend {
-  return countingBackend(inner, { supports: (feature) => feature !== 'fusedStack' && inner.supports(feature) }).backend;
+  return countingBackend(inner, { fused: { sequence: implementation(inner).fused.sequence } }).backend;
 }

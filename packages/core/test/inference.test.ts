@@ -5,9 +5,6 @@
  */
 import {
   type Backend,
-  type CellKind,
-  type FusedCellWeights,
-  fusedStack,
   GRU,
   LeakyRNN,
   LSTM,
@@ -15,14 +12,25 @@ import {
   RecurError,
   type RecurrentLayer,
   RNN,
-  type SequenceForwardArgs,
   type Tensor,
   tensor,
   tidy,
   UGRNN,
 } from '@recur/core';
+import type { CellKind, FusedKernels, SequenceForwardArgs } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
-import { countingBackend, expectClose, f64, randomArray, values, withoutFusedSequence, withoutFusedStack } from './helpers.js';
+import type { FusedCellWeights } from '../src/nn/cells.js';
+import { fusedStack } from '../src/ops/sequence.js';
+import {
+  countingBackend,
+  expectClose,
+  f64,
+  implementation,
+  randomArray,
+  values,
+  withoutFusedSequence,
+  withoutFusedStack,
+} from './helpers.js';
 
 const T = 4;
 const B = 2;
@@ -38,28 +46,26 @@ const models: [string, Build][] = [
   ['UGRNN', (backend, o) => new UGRNN({ inputSize: I, hiddenSize: H, ...o, backend, seed: 5 })],
 ];
 
-/** Counts calls of the fused sequence methods (keeping `sequenceForward`'s arguments) and live buffers. */
+/** Counts calls of the fused kernels (keeping the sequence forward's arguments) and live buffers. */
 function spying(inner: Backend) {
   const calls = { stack: 0, forward: [] as SequenceForwardArgs[] };
-  const spy = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (prop === 'sequenceForward') {
-        return (args: SequenceForwardArgs) => {
-          calls.forward.push(args);
-          return value.call(target, args);
-        };
-      }
-      if (prop === 'sequenceStackForward') {
-        return (args: unknown) => {
-          calls.stack++;
-          return value.call(target, args);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
+  const { sequence, stack } = implementation(inner).fused;
+  const fused: FusedKernels = {
+    sequence: sequence && {
+      forward: (args) => {
+        calls.forward.push(args);
+        return sequence.forward(args);
+      },
+      backward: (args) => sequence.backward(args),
     },
-  });
-  const { backend, live } = countingBackend(spy);
+    stack: stack && {
+      forward: (args) => {
+        calls.stack++;
+        return stack.forward(args);
+      },
+    },
+  };
+  const { backend, live } = countingBackend(inner, { fused });
   return { backend, live, calls };
 }
 

@@ -86,7 +86,7 @@ describe('backward', () => {
   for (const fused of [true, false]) {
     it(`leaves behind nothing but the new leaf gradients (${fused ? 'fused' : 'unrolled'} path)`, async () => {
       const inner = f64();
-      const { backend, live } = countingBackend(inner, fused ? {} : { supports: (f) => f !== 'fusedSequence' && inner.supports(f) });
+      const { backend, live } = countingBackend(inner, fused ? {} : { fused: {} });
       const rnn = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, backend, seed: 1 });
       const head = new Linear({ inFeatures: 6, outFeatures: 4, backend, seed: 2 });
       const x = tensor(
@@ -134,7 +134,7 @@ describe('a training loop inside tidy does not leak buffers', () => {
   for (const fused of [true, false]) {
     it(`LSTM + Embedding + Linear, Adam, 50 iterations (${fused ? 'fused sequence path' : 'unrolled path'})`, async () => {
       const inner = f64();
-      const { backend, live } = countingBackend(inner, fused ? {} : { supports: (f) => f !== 'fusedSequence' && inner.supports(f) });
+      const { backend, live } = countingBackend(inner, fused ? {} : { fused: {} });
       const embed = new Embedding({ numEmbeddings: 7, embeddingDim: 3, backend, seed: 1 });
       const rnn = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0.25, backend, seed: 2 });
       const head = new Linear({ inFeatures: 8, outFeatures: 7, backend, seed: 3 });

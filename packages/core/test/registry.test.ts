@@ -10,14 +10,14 @@ import {
   hasDefaultBackend,
   listBackends,
   RecurError,
-  registerBackend,
   setDefaultBackend,
 } from '@recur/core';
+import { type CheckedBackend, registerBackend } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { expectError, expectRejection } from './expect-error.js';
 
 /** A stand-in: the registry never calls a backend's methods. */
-const fake = (name: string, options: unknown = {}) => ({ name, options }) as unknown as Backend;
+const fake = (name: string, options: unknown = {}) => ({ name, options, fused: {} }) as unknown as Backend;
 
 describe('backend registry', () => {
   it('starts with no default backend', () => {
@@ -47,7 +47,7 @@ describe('backend registry', () => {
     // By name, any registered backend; options reach the factory.
     const low = await createBackend('low', { dtype: 'float64' });
     expect(low.name).toBe('low');
-    expect((low as unknown as { options: unknown }).options).toEqual({ dtype: 'float64' });
+    expect(((low as CheckedBackend).unchecked as unknown as { options: unknown }).options).toEqual({ dtype: 'float64' });
     expect((await createBackend('mid-async')).name).toBe('mid-async');
     // By name, an unavailable backend's error reaches the caller.
     await expectRejection(() => createBackend('missing-gpu'), BackendUnavailableError, 'no adapter');
@@ -74,10 +74,12 @@ describe('backend registry', () => {
     expectError(() => registerBackend('', () => fake('x')), RecurError, 'non-empty');
   });
 
-  it('setDefaultBackend', () => {
+  it('setDefaultBackend keeps the checked form of the backend, one per instance', () => {
     const b = fake('default');
     setDefaultBackend(b);
     expect(hasDefaultBackend()).toBe(true);
-    expect(getDefaultBackend()).toBe(b);
+    expect((getDefaultBackend() as CheckedBackend).unchecked).toBe(b);
+    setDefaultBackend(getDefaultBackend());
+    expect((getDefaultBackend() as CheckedBackend).unchecked).toBe(b);
   });
 });

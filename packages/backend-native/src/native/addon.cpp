@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "native_backend.h"
+#include "op_tables.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -20,6 +21,7 @@ Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBackend", recur::NativeBackend::Init(env));
   exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse, "mallocInUse"));
+  exports.Set("tables", recur::OpTables(env));
 #ifdef RECUR_OPENMP
   exports.Set("openmp", Napi::Boolean::New(env, true));
 #else

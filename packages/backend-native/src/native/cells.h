@@ -12,7 +12,10 @@
 
 namespace recur {
 
+// Indices into @recur/core/backend's CELL_KINDS (checked at load time, see op_tables.cpp).
 enum class CellKind : int { Tanh, Relu, Lstm, Gru, Ugrnn, Count };
+inline constexpr const char* kCellKindNames[] = {"tanh", "relu", "lstm", "gru", "ugrnn"};
+static_assert(sizeof(kCellKindNames) / sizeof(*kCellKindNames) == static_cast<size_t>(CellKind::Count));
 
 int gateCount(CellKind kind);
 int savedBlocks(CellKind kind);

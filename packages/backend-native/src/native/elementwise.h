@@ -7,8 +7,14 @@
 
 namespace recur {
 
+// The op codes are indices into @recur/core/backend's UNARY_OPS and BINARY_OPS; the names below
+// are reported to TypeScript (op_tables.cpp), which refuses to load an addon whose order differs.
 enum class UnaryOp : int { Copy, Neg, Exp, Log, Tanh, Sigmoid, Relu, Step, Sqrt, Square, Abs, Reciprocal, Scale, Clamp, Count };
 enum class BinaryOp : int { Add, Sub, Mul, Div, Count };
+inline constexpr const char* kUnaryOpNames[] = {"copy", "neg", "exp", "log", "tanh", "sigmoid", "relu", "step", "sqrt", "square", "abs", "reciprocal", "scale", "clamp"};
+inline constexpr const char* kBinaryOpNames[] = {"add", "sub", "mul", "div"};
+static_assert(sizeof(kUnaryOpNames) / sizeof(*kUnaryOpNames) == static_cast<size_t>(UnaryOp::Count));
+static_assert(sizeof(kBinaryOpNames) / sizeof(*kBinaryOpNames) == static_cast<size_t>(BinaryOp::Count));
 
 void unary(UnaryOp op, const float* x, float* out, size_t n, double param, double param2);
 void binary(BinaryOp op, const float* a, const std::vector<int64_t>& aStrides, const float* b, const std::vector<int64_t>& bStrides,

@@ -120,8 +120,7 @@ Napi::Value NativeBackend::OptimizerStep(const Napi::CallbackInfo& info) {
   StoragePtr grad = Take(info[3], "grad", param->length);
   if (!info[4].IsArray()) fail(env, "optimizerStep: state must be an array of buffers");
   Napi::Array stateList = info[4].As<Napi::Array>();
-  const size_t needed = kind == 0 ? 1 : 3;
-  if (stateList.Length() < needed) fail(env, "optimizerStep: too few state buffers");
+  if (stateList.Length() != static_cast<uint32_t>(kOptimizerStateCount[kind])) fail(env, "optimizerStep: wrong number of state buffers");
   std::vector<StoragePtr> state;
   for (uint32_t i = 0; i < stateList.Length(); i++) state.push_back(Take(stateList.Get(i), "state[i]", param->length));
   const size_t n = param->length;

@@ -6,6 +6,13 @@
 
 namespace recur {
 
+// Indices into @recur/core/backend's OPTIMIZER_KINDS, with the state buffers each takes
+// (OPTIMIZER_STATE_COUNT); both are checked at load time (op_tables.cpp).
+enum class OptimizerKind : int { Sgd, Adam, Rmsprop, Count };
+inline constexpr const char* kOptimizerKindNames[] = {"sgd", "adam", "rmsprop"};
+inline constexpr int kOptimizerStateCount[] = {1, 3, 3};
+static_assert(sizeof(kOptimizerKindNames) / sizeof(*kOptimizerKindNames) == static_cast<size_t>(OptimizerKind::Count));
+
 struct SgdParams {
   double lr, momentum, dampening, weightDecay;
   bool nesterov, firstStep;

@@ -1,10 +1,9 @@
 /** Fused recurrent cells: the per-unit gate math (shared with the fused sequences) and the standalone step kernels. */
-import type { CellKind } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+import type { CellKind } from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
 import { ELEMENTWISE_ENTRY, type KernelSource, PRELUDE, storageDecl } from './prelude.js';
 
 /** Saved blocks per batch row of a fused cell (layout below, shared with the JS backend's order). */
-export const SAVED_BLOCKS: Readonly<Record<CellKind, number>> = { tanh: 1, relu: 1, lstm: 5, gru: 4, ugrnn: 2 };
 
 /**
  * Forward math of one unit of one batch row. Inputs: `gx[k]`, `gh[k]` (pre-activations of gate

@@ -1,5 +1,5 @@
 /** Element-wise kernels: fill, the unary ops, and binary ops over broadcast strides. */
-import type { BinaryOp, UnaryOp } from '@recur/core';
+import type { BinaryOp, UnaryOp } from '@recur/core/backend';
 import { ELEMENTWISE_ENTRY, type KernelSource, PRELUDE, storageDecl } from './prelude.js';
 
 /** params: n, value. */

@@ -8,8 +8,8 @@
  * gate of those units, so the cell update needs nothing from another workgroup. The operands
  * of the product are staged through workgroup memory in chunks of STEP_K_CHUNK.
  */
-import type { CellKind } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+import type { CellKind } from '@recur/core/backend';
+import { GATE_COUNT } from '@recur/core/backend';
 import { type KernelSource, PRELUDE, storageDecl, WG } from './prelude.js';
 import { backwardStepUpdate, forwardStepUpdate } from './sequence.js';
 

@@ -1,7 +1,7 @@
 /** Fused sequences: the per-step gate kernels of `sequenceForward`/`sequenceBackward` and their `saved` layout. */
-import type { CellKind } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
-import { CELL_GRAD_VARS, CELL_VARS, cellBackwardMath, cellForwardMath, SAVED_BLOCKS, STATE_ELEMENT } from './cells.js';
+import type { CellKind } from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
+import { CELL_GRAD_VARS, CELL_VARS, cellBackwardMath, cellForwardMath, STATE_ELEMENT } from './cells.js';
 import { ELEMENTWISE_ENTRY, type KernelSource, PRELUDE, storageDecl } from './prelude.js';
 
 /**

@@ -3,9 +3,9 @@
  * and `[dh | dc]` are packed into one buffer first, and each kernel writes one workspace that is
  * split into the result buffers.
  */
-import type { CellBackwardArgs, CellBackwardResult, CellForwardArgs, CellForwardResult, CellKind } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
-import { cellBackwardKernel, cellForwardKernel, SAVED_BLOCKS } from '../kernels/cells.js';
+import type { CellBackwardArgs, CellBackwardResult, CellForwardArgs, CellForwardResult, CellKind } from '@recur/core/backend';
+import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
+import { cellBackwardKernel, cellForwardKernel } from '../kernels/cells.js';
 import { gpuOf, type WebGpuBuffer } from '../memory.js';
 import { Params } from '../params.js';
 import type { CommandQueue } from '../queue.js';

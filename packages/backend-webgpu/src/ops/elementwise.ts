@@ -1,6 +1,6 @@
 /** Element-wise ops: fill, unary (in place or not), binary with broadcast strides. */
-import type { BackendBuffer, BinaryOp, UnaryOp } from '@recur/core';
-import { sizeOf } from '@recur/core';
+import type { BackendBuffer, BinaryOp, UnaryOp } from '@recur/core/backend';
+import { sizeOf } from '@recur/core/backend';
 import { binaryKernel, fillKernel, unaryKernel } from '../kernels/elementwise.js';
 import { checkRank } from '../kernels/prelude.js';
 import { gpuOf } from '../memory.js';

@@ -1,5 +1,5 @@
 /** GEMM: C = alpha·op(A)·op(B) (+ bias) (+ beta·C) on either GEMM kernel, on whole buffers or parts of them. */
-import type { BackendBuffer, GemmOptions } from '@recur/core';
+import type { BackendBuffer, GemmOptions } from '@recur/core/backend';
 import { GEMM_REG_BLOCK, GEMM_TILE, gemmKernel, gemmRegisterKernel } from '../kernels/gemm.js';
 import { gpuOf } from '../memory.js';
 import { Params } from '../params.js';

@@ -1,5 +1,5 @@
 /** Softmax cross-entropy and the optimizer updates, each within the 4-storage-buffer budget. */
-import type { BackendBuffer, CrossEntropyArgs, OptimizerUpdate } from '@recur/core';
+import type { BackendBuffer, CrossEntropyArgs, OptimizerUpdate } from '@recur/core/backend';
 import { adamKernel, amsgradKernel, crossEntropyKernel, rmspropKernels, sgdKernel } from '../kernels/loss-optimizers.js';
 import { sumAllKernel } from '../kernels/reductions.js';
 import { gpuOf, STORAGE } from '../memory.js';

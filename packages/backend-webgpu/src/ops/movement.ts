@@ -1,6 +1,6 @@
 /** Data movement: permute, concat and slice (strided 2-D copies), row gather and scatter-add. */
-import type { BackendBuffer } from '@recur/core';
-import { sizeOf, stridesOf } from '@recur/core';
+import type { BackendBuffer } from '@recur/core/backend';
+import { sizeOf, stridesOf } from '@recur/core/backend';
 import { copy2dKernel, gatherKernel, permuteKernel, scatterKernel } from '../kernels/movement.js';
 import { checkRank } from '../kernels/prelude.js';
 import { gpuOf, STORAGE } from '../memory.js';

@@ -1,6 +1,6 @@
 /** Reductions: `sumTo` (undoing a broadcast) and `sumOfSquares` (gradient norms). */
-import type { BackendBuffer } from '@recur/core';
-import { sizeOf, stridesOf } from '@recur/core';
+import type { BackendBuffer } from '@recur/core/backend';
+import { sizeOf, stridesOf } from '@recur/core/backend';
 import { checkRank } from '../kernels/prelude.js';
 import { sumAllKernel, sumSquaresPartialKernel, sumToKernel } from '../kernels/reductions.js';
 import { gpuOf } from '../memory.js';

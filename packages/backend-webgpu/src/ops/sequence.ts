@@ -10,8 +10,8 @@
  * step's `dG_h·W_hh` in and then runs the gate backward ('fused'); after the loop single GEMMs
  * for `dx`, `dW_ih` and `dW_hh`, and column sums for the biases.
  */
-import type { SequenceBackwardArgs, SequenceBackwardResult, SequenceForwardArgs, SequenceForwardResult } from '@recur/core';
-import { GATE_COUNT } from '@recur/core';
+import type { SequenceBackwardArgs, SequenceBackwardResult, SequenceForwardArgs, SequenceForwardResult } from '@recur/core/backend';
+import { GATE_COUNT } from '@recur/core/backend';
 import { columnSumKernel } from '../kernels/reductions.js';
 import { sequenceLayout, sequenceOutputKernel, sequenceStepBackwardKernel, sequenceStepForwardKernel } from '../kernels/sequence.js';
 import {

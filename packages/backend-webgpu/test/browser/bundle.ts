@@ -20,6 +20,7 @@ export async function bundleRunner(): Promise<string> {
     external: ['webgpu', 'node:*'],
     alias: {
       vitest: here('./vitest-stub.ts'),
+      '@recur/core/backend': here('../../../core/src/backend/index.ts'),
       '@recur/core': here('../../../core/src/index.ts'),
       '@recur/backend-js': here('../../../backend-js/src/index.ts'),
       '@recur/conformance': here('../../../conformance/src/index.ts'),

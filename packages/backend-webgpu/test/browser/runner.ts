@@ -6,7 +6,8 @@
 import { createJsBackend } from '@recur/backend-js';
 import { conformanceCases } from '@recur/conformance';
 import type { Backend } from '@recur/core';
-import { createWebGpuBackend, type WebGpuBackendOptions } from '../../src/index.js';
+import { checkedBackend } from '@recur/core/backend';
+import { createWebGpuBackend, createWebGpuImplementation, type WebGpuBackendOptions } from '../../src/index.js';
 
 export interface CaseResult {
   group: string;
@@ -31,7 +32,8 @@ async function run(options: {
   modelHidden?: number;
   backend?: WebGpuBackendOptions;
 }): Promise<RunReport> {
-  const subject = await createWebGpuBackend(options.backend ?? {});
+  const implementation = await createWebGpuImplementation(options.backend ?? {});
+  const subject = checkedBackend(implementation);
   const reference: Backend = createJsBackend({ dtype: 'float64' });
   const results: CaseResult[] = [];
   const cases = conformanceCases({ modelHidden: options.modelHidden ?? 8 }).filter(
@@ -46,7 +48,7 @@ async function run(options: {
     }
     const start = performance.now();
     try {
-      await c.run(subject, reference);
+      await c.run(subject, reference, { create: () => createWebGpuBackend(options.backend ?? {}) });
       results.push({ group: c.group, name: c.name, status: 'passed', ms: performance.now() - start });
     } catch (error) {
       results.push({
@@ -59,7 +61,7 @@ async function run(options: {
     }
   }
   const adapter = subject.description;
-  const maxStorageBuffersPerShaderStage = subject.device.limits.maxStorageBuffersPerShaderStage;
+  const maxStorageBuffersPerShaderStage = implementation.device.limits.maxStorageBuffersPerShaderStage;
   subject.destroy();
   return { adapter, maxStorageBuffersPerShaderStage, results };
 }

@@ -1,4 +1,4 @@
-import { type CellKind, GATE_COUNT } from '../backend.js';
+import { type CellKind, GATE_COUNT } from '../backend/constants.js';
 import { ValueRangeError } from '../errors.js';
 import { cellStep } from '../ops/cell.js';
 import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
@@ -77,11 +77,11 @@ export class FusedCell extends Module implements Cell {
     const rows = GATE_COUNT[kind] * this.hiddenSize;
     const bound = 1 / Math.sqrt(this.hiddenSize);
     const init = (n: number) => this.random.uniformArray(n, -bound, bound);
-    const weightIh = this.addParameter('weight_ih', init(rows * this.inputSize), [rows, this.inputSize]);
-    const weightHh = this.addParameter('weight_hh', init(rows * this.hiddenSize), [rows, this.hiddenSize]);
+    const weightIh = this.addParameter('weight_ih', init, [rows, this.inputSize]);
+    const weightHh = this.addParameter('weight_hh', init, [rows, this.hiddenSize]);
     const withBias = options.bias ?? true;
-    const biasIh = withBias ? this.addParameter('bias_ih', init(rows), [rows]) : null;
-    const biasHh = withBias ? this.addParameter('bias_hh', init(rows), [rows]) : null;
+    const biasIh = withBias ? this.addParameter('bias_ih', init, [rows]) : null;
+    const biasHh = withBias ? this.addParameter('bias_hh', init, [rows]) : null;
     this.fused = { kind, weightIh, weightHh, biasIh, biasHh };
   }
 
@@ -133,11 +133,11 @@ export class LeakyCell extends Module implements Cell {
     const H = this.hiddenSize;
     const bound = 1 / Math.sqrt(H);
     const init = (n: number) => this.random.uniformArray(n, -bound, bound);
-    this.weightIh = this.addParameter('weight_ih', init(H * this.inputSize), [H, this.inputSize]);
-    this.weightHh = this.addParameter('weight_hh', init(H * H), [H, H]);
+    this.weightIh = this.addParameter('weight_ih', init, [H, this.inputSize]);
+    this.weightHh = this.addParameter('weight_hh', init, [H, H]);
     const withBias = options.bias ?? true;
-    this.biasIh = withBias ? this.addParameter('bias_ih', init(H), [H]) : null;
-    this.biasHh = withBias ? this.addParameter('bias_hh', init(H), [H]) : null;
+    this.biasIh = withBias ? this.addParameter('bias_ih', init, [H]) : null;
+    this.biasHh = withBias ? this.addParameter('bias_hh', init, [H]) : null;
     const tau =
       typeof options.tau === 'number' || options.tau === undefined ? new Array<number>(H).fill(options.tau ?? 1) : Array.from(options.tau);
     if (tau.length !== H || tau.some((t) => !(t >= 1))) {

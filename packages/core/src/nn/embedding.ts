@@ -22,10 +22,7 @@ export class Embedding extends Module {
     assertPositiveInteger(options.embeddingDim, 'embeddingDim');
     this.numEmbeddings = options.numEmbeddings;
     this.embeddingDim = options.embeddingDim;
-    this.weight = this.addParameter('weight', this.random.normalArray(this.numEmbeddings * this.embeddingDim), [
-      this.numEmbeddings,
-      this.embeddingDim,
-    ]);
+    this.weight = this.addParameter('weight', (n) => this.random.normalArray(n), [this.numEmbeddings, this.embeddingDim]);
   }
 
   /** Looks up token ids (flat, row-major over `shape`); returns `[...shape, embeddingDim]`. */

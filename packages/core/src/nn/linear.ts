@@ -21,9 +21,8 @@ export class Linear extends Module {
     assertPositiveInteger(options.outFeatures, 'outFeatures');
     const { inFeatures, outFeatures } = options;
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.addParameter('weight', this.random.uniformArray(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures]);
-    this.bias =
-      (options.bias ?? true) ? this.addParameter('bias', this.random.uniformArray(outFeatures, -bound, bound), [outFeatures]) : null;
+    this.weight = this.addParameter('weight', (n) => this.random.uniformArray(n, -bound, bound), [outFeatures, inFeatures]);
+    this.bias = (options.bias ?? true) ? this.addParameter('bias', (n) => this.random.uniformArray(n, -bound, bound), [outFeatures]) : null;
   }
 
   forward(x: Tensor): Tensor {

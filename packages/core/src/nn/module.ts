@@ -1,8 +1,10 @@
-import type { Backend } from '../backend.js';
+import { checkAllocation } from '../backend/allocation.js';
+import { checkedBackend } from '../backend/checked.js';
+import type { Backend } from '../backend/interface.js';
 import { describeShape, StateDictError } from '../errors.js';
 import { globalGenerator, Random } from '../random.js';
 import { getDefaultBackend } from '../registry.js';
-import { type Shape, sameShape } from '../shape.js';
+import { assertValidShape, type Shape, sameShape, sizeOf } from '../shape.js';
 import { Parameter, type Tensor } from '../tensor.js';
 
 /** A state-dict entry given as host data (e.g. read from a safetensors file). */
@@ -37,13 +39,17 @@ export abstract class Module {
   private readonly children = new Map<string, Module>();
 
   constructor(options: ModuleOptions = {}) {
-    this.backend = options.backend ?? getDefaultBackend();
+    this.backend = checkedBackend(options.backend ?? getDefaultBackend());
     this.random = options.random ?? (options.seed === undefined ? globalGenerator() : new Random(options.seed));
   }
 
-  /** Creates and registers a trainable parameter from host data. */
-  protected addParameter(name: string, data: ArrayLike<number>, shape: Shape): Parameter {
-    const p = new Parameter(this.backend, data, shape);
+  /**
+   * Creates and registers a trainable parameter from host data, or from `init(count)` called
+   * only once the allocation guard has accepted the shape (so an impossible size fails with a
+   * typed error naming the parameter before any host array is made).
+   */
+  protected addParameter(name: string, data: ArrayLike<number> | ((count: number) => ArrayLike<number>), shape: Shape): Parameter {
+    const p = new Parameter(this.backend, this.hostData(name, data, shape), shape);
     this.registerParameter(name, p);
     return p;
   }
@@ -54,10 +60,17 @@ export abstract class Module {
   }
 
   /** Creates and registers non-trained state that `stateDict` saves (`requiresGrad` false). */
-  protected addBuffer(name: string, data: ArrayLike<number>, shape: Shape): Parameter {
-    const p = new Parameter(this.backend, data, shape, { requiresGrad: false });
+  protected addBuffer(name: string, data: ArrayLike<number> | ((count: number) => ArrayLike<number>), shape: Shape): Parameter {
+    const p = new Parameter(this.backend, this.hostData(name, data, shape), shape, { requiresGrad: false });
     this.registerBuffer(name, p);
     return p;
+  }
+
+  private hostData(name: string, data: ArrayLike<number> | ((count: number) => ArrayLike<number>), shape: Shape): ArrayLike<number> {
+    assertValidShape(shape, `${this.constructor.name}: ${name} shape`);
+    const count = sizeOf(shape);
+    checkAllocation(this.backend, count, () => `${this.constructor.name}: ${name} of shape ${describeShape(shape)}`);
+    return typeof data === 'function' ? data(count) : data;
   }
 
   registerBuffer(name: string, buffer: Parameter): void {

@@ -1,5 +1,5 @@
 import { isGradEnabled } from '../autograd.js';
-import type { Backend, CellKind } from '../backend.js';
+import type { Backend, CellKind } from '../backend/interface.js';
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
 import { fusedSequence, fusedStack } from '../ops/sequence.js';
@@ -224,7 +224,7 @@ export class RecurrentLayer extends Module {
    */
   private canStack(stack: { layers: FusedCellWeights[] }, x: Tensor, given: (Tensor | undefined)[]): boolean {
     if (this.training && this.dropout > 0) return false;
-    if (!this.backend.supports('fusedStack') || !this.backend.sequenceStackForward) return false;
+    if (!this.backend.fused.stack) return false;
     if (!isGradEnabled()) return true;
     if (x.requiresGrad || given.some((s) => s?.requiresGrad)) return false;
     return !stack.layers.some(
@@ -243,7 +243,7 @@ export class RecurrentLayer extends Module {
     const [steps, batch] = x.shape;
     const input = reverse ? reverseSequences(x, lengths) : x;
     let result: { output: Tensor; state: Tensor[] };
-    if (cell.fused && this.backend.supports('fusedSequence')) {
+    if (cell.fused && this.backend.fused.sequence) {
       const { kind, weightIh, weightHh, biasIh, biasHh } = cell.fused;
       const [output, ...final] = fusedSequence({ kind, x: input, weightIh, weightHh, biasIh, biasHh, h0: state[0], c0: state[1], lengths });
       result = { output, state: final };

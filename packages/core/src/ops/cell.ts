@@ -1,5 +1,5 @@
 import { recordOp } from '../autograd.js';
-import { type CellKind, GATE_COUNT } from '../backend.js';
+import { type CellKind, GATE_COUNT } from '../backend/constants.js';
 import { describeShape, ShapeError } from '../errors.js';
 import { commonBackend, Tensor } from '../tensor.js';
 

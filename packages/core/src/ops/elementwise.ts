@@ -1,5 +1,5 @@
 import { recordOp } from '../autograd.js';
-import type { BinaryOp, UnaryOp } from '../backend.js';
+import type { BinaryOp, UnaryOp } from '../backend/interface.js';
 import { broadcastShapes, broadcastStrides, type Shape, sameShape } from '../shape.js';
 import { commonBackend, Tensor } from '../tensor.js';
 

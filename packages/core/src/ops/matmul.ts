@@ -1,5 +1,5 @@
 import { recordOp } from '../autograd.js';
-import type { BackendBuffer } from '../backend.js';
+import type { BackendBuffer } from '../backend/interface.js';
 import { describeShape, ShapeError } from '../errors.js';
 import { commonBackend, Tensor } from '../tensor.js';
 

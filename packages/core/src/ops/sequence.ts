@@ -1,5 +1,5 @@
 import { isGradEnabled, recordOp, willRecord } from '../autograd.js';
-import type { BackendBuffer, CellKind, SequenceForwardArgs, StackLayerWeights } from '../backend.js';
+import type { BackendBuffer, CellKind, SequenceForwardArgs, StackLayerWeights } from '../backend/interface.js';
 import { RecurError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -19,11 +19,13 @@ export interface FusedSequenceInputs {
 /**
  * A whole single-direction layer through the backend's `sequenceForward` fast path, recorded
  * as one autograd node whose backward is `sequenceBackward`. Returns `[output, hN]` or
- * `[output, hN, cN]`. Callers check `backend.supports('fusedSequence')` and shapes first.
+ * `[output, hN, cN]`. Callers check that `backend.fused.sequence` exists and the shapes first.
  */
 export function fusedSequence(inputs: FusedSequenceInputs): Tensor[] {
   const { kind, x, weightIh, weightHh, biasIh, biasHh, h0, c0, lengths } = inputs;
   const backend = x.backend;
+  const kernels = backend.fused.sequence;
+  if (!kernels) throw new RecurError(`fusedSequence: the ${backend.name} backend has no fused sequence kernels`);
   const [steps, batch, inputSize] = x.shape;
   const hidden = weightHh.shape[1];
   // Built when needed: a parameter's buffer may be replaced between forward and backward.
@@ -46,7 +48,7 @@ export function fusedSequence(inputs: FusedSequenceInputs): Tensor[] {
   const forwardArgs = args();
   const recording = willRecord(inputTensors);
   if (!recording) forwardArgs.saveForBackward = false;
-  const result = (backend.sequenceForward as NonNullable<typeof backend.sequenceForward>)(forwardArgs);
+  const result = kernels.forward(forwardArgs);
   // Only a recorded node's backward reads `saved`; otherwise it is released at once.
   let saved: Tensor | null = null;
   if (recording) saved = Tensor.fromBuffer(backend, result.saved, [result.saved.length]);
@@ -65,7 +67,7 @@ export function fusedSequence(inputs: FusedSequenceInputs): Tensor[] {
       owned.push(zeros);
       return zeros;
     };
-    const grads = (backend.sequenceBackward as NonNullable<typeof backend.sequenceBackward>)({
+    const grads = kernels.backward({
       ...args(),
       saved: (saved as Tensor).buffer,
       dOutput: orZeros(dOut, steps * batch * hidden),
@@ -109,12 +111,14 @@ export interface FusedStackInputs {
 /**
  * A stack of single-direction fused layers through the backend's `sequenceStackForward`, for
  * inference only: returns `[output, hN]` or `[output, hN, cN]` (states `[L, B, H]`) with no
- * autograd node, and throws if a gradient would be recorded. Callers check
- * `backend.supports('fusedStack')` and shapes first.
+ * autograd node, and throws if a gradient would be recorded. Callers check that
+ * `backend.fused.stack` exists and the shapes first.
  */
 export function fusedStack(inputs: FusedStackInputs): Tensor[] {
   const { kind, x, layers, h0, c0, lengths } = inputs;
   const backend = x.backend;
+  const kernels = backend.fused.stack;
+  if (!kernels) throw new RecurError(`fusedStack: the ${backend.name} backend has no fused stack kernel`);
   if (isGradEnabled() && (x.requiresGrad || h0?.requiresGrad || c0?.requiresGrad || layers.some(layerRequiresGrad))) {
     throw new RecurError(
       'fusedStack: forward only, but an input requires a gradient; run it under noGrad() or use fusedSequence per layer',
@@ -125,7 +129,7 @@ export function fusedStack(inputs: FusedStackInputs): Tensor[] {
   const hidden = layers[0].weightHh.shape[1];
   const weights: StackLayerWeights[] = [];
   for (const l of layers) weights.push({ wIh: l.weightIh.buffer, wHh: l.weightHh.buffer, bIh: l.biasIh?.buffer, bHh: l.biasHh?.buffer });
-  const result = (backend.sequenceStackForward as NonNullable<typeof backend.sequenceStackForward>)({
+  const result = kernels.forward({
     kind,
     steps,
     batch,

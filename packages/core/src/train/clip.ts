@@ -1,4 +1,4 @@
-import type { Backend, BackendBuffer } from '../backend.js';
+import type { Backend, BackendBuffer } from '../backend/interface.js';
 import { NonFiniteError, ValueRangeError } from '../errors.js';
 import { keep } from '../scope.js';
 import { stridesOf } from '../shape.js';

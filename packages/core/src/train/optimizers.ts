@@ -1,4 +1,4 @@
-import type { BackendBuffer, OptimizerUpdate } from '../backend.js';
+import type { BackendBuffer, OptimizerUpdate } from '../backend/interface.js';
 import { ValueRangeError } from '../errors.js';
 import type { Parameter } from '../tensor.js';
 

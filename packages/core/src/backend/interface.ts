@@ -1,66 +1,59 @@
 /**
- * The Backend interface, version 1.
+ * The Backend interface, version 2: what a backend author implements. Users never call it
+ * directly; they hold the checked form that `createBackend` returns (see `checkedBackend`).
  *
  * A backend owns memory (`BackendBuffer`s: flat arrays of its dtype) and runs coarse kernels on
- * it. Core never looks inside a buffer; it validates every argument (shapes, index ranges,
- * ownership) before calling a backend, so a backend may assume well-formed input and never
- * needs to defend against user mistakes.
+ * it. Layouts are row-major (C order); gate blocks follow PyTorch's order (see `CELL_KINDS`).
  *
- * Execution model: every compute method *enqueues* work and returns its result buffers at
- * once; a backend may run the work later (a GPU queue, a worker thread) as long as work runs
- * in call order. Only `read` and `sync` wait, and they are the only async methods. A
- * synchronous backend (the JS reference) simply runs each call immediately.
+ * Execution: every compute method *enqueues* work and returns its result buffers at once; a
+ * backend may run the work later (a GPU queue, a worker thread) as long as work runs in call
+ * order. Only `read` and `sync` wait, and they are the only async methods. A synchronous
+ * backend (the JS reference) simply runs each call immediately.
  *
  * Ownership: every buffer a method returns is new and owned by the caller, who releases it
- * with `dispose`. Methods never dispose or retain their inputs. Methods whose names say "InPlace"
- * or that document an `out`/state argument write into buffers the caller passed.
+ * with `dispose`. Methods never dispose or retain their inputs. Methods that take an `out`
+ * buffer (or, for `optimizerStep`, the parameter and its state) write into buffers the caller
+ * passed; `out` may alias an input only where the method says so.
  *
- * Layouts are row-major (C order). Gate blocks of fused cells follow PyTorch's order (see
- * `CellKind`).
+ * ## Errors and lifecycle
+ *
+ * Who checks what:
+ * - Core validates every argument it derives from user input (shapes, index ranges, options)
+ *   before it calls a backend, and `checkedBackend` (which `createBackend` applies to every
+ *   backend) validates each call against this contract: buffer ownership and liveness, lengths
+ *   implied by the sizes, op names, index ranges, finite hyper-parameters, and the allocation
+ *   limit. A backend may therefore assume well-formed calls. Native code keeps only a guard
+ *   that turns misuse or failure into a JS error, never an abort.
+ * - Errors thrown for a call (all `RecurError` subclasses, the same on every backend):
+ *   `ShapeError` (a length that does not match the sizes), `ValueRangeError` (an index, size,
+ *   op name or hyper-parameter out of range), `BackendMismatchError` (a buffer this backend
+ *   instance did not make), `DisposedTensorError` (a disposed buffer), `BackendDestroyedError`
+ *   (any call after `destroy`), `OutOfMemoryError` (a result over the allocation limit or over
+ *   `maxBufferLength`, checked before the backend allocates, or an allocation the device
+ *   refused).
+ * - Deferred failures: a backend that runs work later reports a failure of that work (device
+ *   lost: `DeviceLostError`; memory: `OutOfMemoryError`; anything else: `BackendError`) by
+ *   rejecting the next `read` or `sync`. Buffers written by failed work hold unspecified values.
+ *   A lost device stays lost: every later `read`/`sync` rejects with `DeviceLostError`.
+ * - `dispose` is idempotent, and a no-op after `destroy`; disposing a buffer of another backend
+ *   throws `BackendMismatchError`. `destroy` is idempotent and releases everything; afterwards
+ *   every other method throws (`read`/`sync` reject) `BackendDestroyedError`.
+ * - Aliasing: `unary`'s `out` may be `x`; `gemm`'s `out` must not alias `a` or `b`. `read`
+ *   resolves with a copy that later work does not change.
+ * - Sizes: no buffer may exceed `maxBufferLength` elements; zero-length buffers are valid
+ *   everywhere.
  */
 
-export type DType = 'float32' | 'float64';
+import type { BinaryOp, CellKind, DType, UnaryOp } from './constants.js';
+
+export type { BinaryOp, CellKind, DType, UnaryOp };
+
 export type FloatArray = Float32Array | Float64Array;
 
 /** Opaque storage owned by one backend. `length` is its number of elements. */
 export interface BackendBuffer {
   readonly length: number;
 }
-
-/**
- * Element-wise unary operations. `scale` multiplies by `param` (default 1); `clamp` clamps to
- * [param, param2] (a missing bound is unbounded); `step` is 1 where x > 0, else 0.
- */
-export type UnaryOp =
-  | 'copy'
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'step'
-  | 'sqrt'
-  | 'square'
-  | 'abs'
-  | 'reciprocal'
-  | 'scale'
-  | 'clamp';
-
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
-
-/**
- * Fused recurrent cells. `gx = x·W_ihᵀ + b_ih` and `gh = h·W_hhᵀ + b_hh` are `[batch, G·hidden]`
- * with gate row-blocks in this order:
- * - `tanh`, `relu` (Elman, G = 1): `h' = act(gx + gh)`
- * - `lstm` (G = 4, blocks i, f, g, o): PyTorch's LSTM
- * - `gru` (G = 3, blocks r, z, n): PyTorch's GRU, reset applied after the matmul
- * - `ugrnn` (G = 2, blocks g, c): `c = tanh(gx_c + gh_c)`, `g = σ(gx_g + gh_g)`,
- *   `h' = g ⊙ h + (1 − g) ⊙ c`
- */
-export type CellKind = 'tanh' | 'relu' | 'lstm' | 'gru' | 'ugrnn';
-
-export const GATE_COUNT: Readonly<Record<CellKind, number>> = { tanh: 1, relu: 1, lstm: 4, gru: 3, ugrnn: 2 };
 
 export interface GemmOptions {
   /** Rows of op(A) and of C. */
@@ -94,7 +87,10 @@ export interface CellForwardResult {
   h: BackendBuffer;
   /** LSTM only. */
   c?: BackendBuffer;
-  /** Activations the backward pass needs, in a backend-chosen layout; pass it to `cellBackward`. */
+  /**
+   * Activations the backward pass needs, in a backend-chosen layout (the JS and native backends
+   * use `SAVED_BLOCKS`); pass it to `cellBackward` with the same kind and sizes.
+   */
   saved: BackendBuffer;
 }
 
@@ -170,15 +166,6 @@ export type OptimizerUpdate =
       centered: boolean;
     };
 
-/** Optional capabilities a backend may declare through `supports`. */
-export type BackendFeature =
-  /** `sequenceForward`/`sequenceBackward`: a whole single-direction layer in one call. */
-  | 'fusedSequence'
-  /** `sequenceStackForward`: a stack of single-direction layers in one call, for inference. */
-  | 'fusedStack'
-  /** float64 buffers (gradient checking). */
-  | 'float64';
-
 export interface SequenceForwardArgs {
   kind: CellKind;
   steps: number;
@@ -214,7 +201,11 @@ export interface SequenceForwardResult {
   output: BackendBuffer;
   hN: BackendBuffer;
   cN?: BackendBuffer;
-  /** Opaque workspace for `sequenceBackward` (empty when not saved); the caller disposes it. */
+  /**
+   * Opaque workspace for `fused.sequence.backward` in a backend-chosen layout (length 0 when
+   * not saved); the caller disposes it. The checked wrapper only accepts it back in a backward
+   * call with the same kind and sizes.
+   */
   saved: BackendBuffer;
 }
 
@@ -280,6 +271,31 @@ export interface SequenceBackwardResult {
   dc0?: BackendBuffer;
 }
 
+/** A whole single-direction layer over all steps, and its backward pass through time. */
+export interface FusedSequenceKernels {
+  forward(args: SequenceForwardArgs): SequenceForwardResult;
+  /** The forward call's arguments and `saved`, plus the output gradients. */
+  backward(args: SequenceBackwardArgs): SequenceBackwardResult;
+}
+
+/**
+ * Several layers in one call, for inference: the per-call overhead of single-sequence
+ * generation is then paid once per step instead of once per layer (plus the state slicing
+ * and stacking around each layer).
+ */
+export interface FusedStackKernels {
+  forward(args: SequenceStackForwardArgs): SequenceStackForwardResult;
+}
+
+/**
+ * The optional fast paths a backend offers: core runs generic code (one `cellForward` per
+ * step, one layer at a time) where a member is absent. `{}` declares none.
+ */
+export interface FusedKernels {
+  readonly sequence?: FusedSequenceKernels;
+  readonly stack?: FusedStackKernels;
+}
+
 export interface Backend {
   /** Registered name, e.g. `'js'`. */
   readonly name: string;
@@ -287,9 +303,14 @@ export interface Backend {
   readonly dtype: DType;
   /** Human-readable description of the device (adapter name, BLAS, threads). */
   readonly description: string;
-
-  /** Whether an optional feature is available. Core falls back to generic code when not. */
-  supports(feature: BackendFeature): boolean;
+  /**
+   * The most elements one buffer may hold on this backend (its addressing limit: 32-bit
+   * indices, a device's binding size). The checked wrapper refuses larger results with
+   * `OutOfMemoryError` before calling the backend.
+   */
+  readonly maxBufferLength: number;
+  /** Optional whole-sequence kernels. */
+  readonly fused: FusedKernels;
 
   // --- memory -------------------------------------------------------------------------------
 
@@ -301,7 +322,7 @@ export interface Backend {
   read(buffer: BackendBuffer): Promise<FloatArray>;
   /** Releases a buffer. Idempotent. The buffer must not be used afterwards. */
   dispose(buffer: BackendBuffer): void;
-  /** Resolves once every call made so far has run. */
+  /** Resolves once every call made so far has run; rejects with a deferred failure (see above). */
   sync(): Promise<void>;
 
   // --- dense math ---------------------------------------------------------------------------
@@ -351,7 +372,7 @@ export interface Backend {
 
   // --- fused RNN, loss and optimizer kernels ------------------------------------------------
 
-  /** One time step of a fused cell (see `CellKind`). */
+  /** One time step of a fused cell (see `CELL_KINDS`). */
   cellForward(kind: CellKind, args: CellForwardArgs): CellForwardResult;
   /** Gradients of one fused cell step, from its `saved` activations. */
   cellBackward(kind: CellKind, args: CellBackwardArgs): CellBackwardResult;
@@ -363,25 +384,12 @@ export interface Backend {
   softmaxCrossEntropy(args: CrossEntropyArgs): { loss: BackendBuffer; dLogits: BackendBuffer };
   /**
    * Updates `param` and its optimizer `state` buffers in place from `grad`, with PyTorch's
-   * semantics for each kind. State buffers (same length as `param`, created zero by the
-   * caller, always all passed whether or not the options use them): sgd `[momentum]`;
-   * adam `[m, v, vMax]`; rmsprop `[squareAvg, momentum, gradAvg]`.
+   * semantics for each kind. State buffers: `OPTIMIZER_STATE_COUNT[kind]` of them, each as
+   * long as `param`, created zero by the caller, always all passed whether or not the options
+   * use them.
    */
   optimizerStep(update: OptimizerUpdate, param: BackendBuffer, grad: BackendBuffer, state: readonly BackendBuffer[]): void;
 
-  // --- optional fast paths (see `supports`) -------------------------------------------------
-
-  /** A whole single-direction layer over all steps. Requires `supports('fusedSequence')`. */
-  sequenceForward?(args: SequenceForwardArgs): SequenceForwardResult;
-  /** Its backward pass through time. Requires `supports('fusedSequence')`. */
-  sequenceBackward?(args: SequenceBackwardArgs): SequenceBackwardResult;
-  /**
-   * Several fused layers in one call, for inference: the per-call overhead of single-sequence
-   * generation is then paid once per step instead of once per layer (plus the state slicing
-   * and stacking around each layer). Requires `supports('fusedStack')`.
-   */
-  sequenceStackForward?(args: SequenceStackForwardArgs): SequenceStackForwardResult;
-
-  /** Releases every resource of the backend. */
+  /** Releases every resource of the backend. Idempotent. */
   destroy(): void;
 }
