@@ -11,7 +11,7 @@
  * of a uniform buffer that is mapped while the encoder is recorded and unmapped just before submit.
  */
 import type { BackendBuffer, FloatArray } from '@recur/core';
-import { RecurError } from '@recur/core';
+import { BackendDestroyedError } from '@recur/core';
 import { DeviceErrors } from './errors.js';
 import { type KernelSource, WG } from './kernels/prelude.js';
 import { BufferPool, COPY_DST, gpuOf, MAP_READ, UNIFORM, WebGpuBuffer } from './memory.js';
@@ -179,7 +179,7 @@ export class CommandQueue {
   }
 
   private checkAlive(): void {
-    if (this.destroyed) throw new RecurError('WebGpuBackend: used after destroy()');
+    if (this.destroyed) throw new BackendDestroyedError('WebGpuBackend: used after destroy()');
   }
 
   private ensureEncoder(): GPUCommandEncoder {
