@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { workspaceAliases } from '../../../vitest.shared.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -49,7 +50,7 @@ const result = await build({
   write: false,
   ignoreAnnotations: true,
   external: ['webgpu', 'esbuild'],
-  alias: { '@recur/core/backend': here('../../core/src/backend/index.ts'), '@recur/core': here('../../core/src/index.ts') },
+  alias: workspaceAliases,
 });
 writeFileSync(out, result.outputFiles[0].text);
 try {

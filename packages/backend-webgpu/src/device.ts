@@ -2,16 +2,7 @@
  * Finding a WebGPU adapter and device: `navigator.gpu` in browsers, the npm package `webgpu`
  * (Dawn) in Node. Every attempt is recorded so that "no adapter" errors name what was tried.
  */
-import { BackendUnavailableError, RecurError } from '@recur/core';
-
-/** An error raised by the GPU (validation, out-of-memory, device loss), naming the adapter. */
-export class WebGpuError extends RecurError {
-  readonly adapter: string;
-  constructor(adapter: string, message: string) {
-    super(`WebGPU (${adapter}): ${message}`);
-    this.adapter = adapter;
-  }
-}
+import { BackendUnavailableError } from '@recur/core';
 
 export interface WebGpuBackendOptions {
   /** Only float32 is supported; asking for float64 throws `BackendUnavailableError`. */

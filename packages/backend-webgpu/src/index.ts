@@ -12,7 +12,7 @@ import { WebGpuBackend } from './backend.js';
 import { acquireDevice, type WebGpuBackendOptions } from './device.js';
 
 export { WebGpuBackend } from './backend.js';
-export { type WebGpuBackendOptions, WebGpuError } from './device.js';
+export type { WebGpuBackendOptions } from './device.js';
 export { WebGpuBuffer } from './memory.js';
 
 /**

@@ -3,11 +3,13 @@
  * 1 MiB, then MiB multiples): because all work goes through one queue in call order, a buffer
  * can be reused by later work as soon as it is disposed. Every GPU buffer is created here, with
  * the device limit checked up front and the allocation inside an out-of-memory error scope.
+ *
+ * Out-of-memory is an `OutOfMemoryError` with the byte size: thrown by the call itself where it
+ * is known at once (over the device limit; a buffer created mapped, which Dawn refuses by
+ * throwing), otherwise by the next `read`/`sync`, once the error scope has reported it.
  */
-
-import { RecurError } from '@recur/core';
+import { BackendMismatchError, DisposedTensorError } from '@recur/core';
 import type { BackendBuffer } from '@recur/core/backend';
-import { WebGpuError } from './device.js';
 import type { DeviceErrors } from './errors.js';
 
 /** GPUBufferUsage values (the global is absent in Node). */
@@ -29,8 +31,9 @@ export class WebGpuBuffer implements BackendBuffer {
 
 /** The GPUBuffer behind a live buffer of this backend. */
 export function gpuOf(buffer: BackendBuffer): GPUBuffer {
-  if (!(buffer instanceof WebGpuBuffer)) throw new RecurError('WebGpuBackend: received a buffer that was not made by a WebGpuBackend');
-  if (!buffer.gpu) throw new RecurError(`WebGpuBackend: use of a disposed buffer (${buffer.length} elements)`);
+  if (!(buffer instanceof WebGpuBuffer))
+    throw new BackendMismatchError('WebGpuBackend: received a buffer that was not made by a WebGpuBackend');
+  if (!buffer.gpu) throw new DisposedTensorError(`WebGpuBackend: use of a disposed buffer (${buffer.length} elements)`);
   return buffer.gpu;
 }
 
@@ -45,6 +48,8 @@ export class BufferPool {
   private readonly device: GPUDevice;
   private readonly errors: DeviceErrors;
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** Buffers whose allocation failed (invalid objects): never pooled, so never handed out again. */
+  private readonly failed = new WeakSet<GPUBuffer>();
 
   constructor(device: GPUDevice, errors: DeviceErrors) {
     this.device = device;
@@ -52,12 +57,13 @@ export class BufferPool {
   }
 
   create(bytes: number, usage: number, mapped = false): GPUBuffer {
-    const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
-    if (bytes > limit && usage & STORAGE) {
-      throw new WebGpuError(
-        this.errors.adapterName,
-        `out of memory: a buffer of ${bytes} bytes exceeds the device limit of ${limit} bytes`,
-      );
+    // Storage buffers are bound whole, so the binding limit applies to them too.
+    const limit =
+      usage & STORAGE
+        ? Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize)
+        : this.device.limits.maxBufferSize;
+    if (bytes > limit) {
+      throw this.errors.outOfMemoryError(`over the device's limit of ${limit.toLocaleString('en-US')} bytes per buffer`, bytes);
     }
     this.device.pushErrorScope('out-of-memory');
     let buffer: GPUBuffer;
@@ -65,9 +71,13 @@ export class BufferPool {
       buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation: mapped });
     } catch (error) {
       void this.device.popErrorScope().catch(() => {});
-      throw new WebGpuError(this.errors.adapterName, `out of memory: createBuffer(${bytes} bytes) failed: ${(error as Error).message}`);
+      // createBuffer throws only a RangeError, when it cannot allocate the mapping of a buffer
+      // created mapped (WebGPU spec); anything else is not the caller's doing.
+      const what = `createBuffer failed: ${(error as Error)?.message ?? String(error)}`;
+      if ((error as Error)?.name === 'RangeError') throw this.errors.outOfMemoryError(what, bytes, error);
+      throw this.errors.backendError(`${what} (${bytes} bytes)`, error);
     }
-    this.errors.track(this.device.popErrorScope(), () => `out of memory: createBuffer(${bytes} bytes)`);
+    this.errors.trackAllocation(this.device.popErrorScope(), bytes, () => this.discard(buffer));
     return buffer;
   }
 
@@ -87,9 +97,21 @@ export class BufferPool {
   }
 
   recycle(gpu: GPUBuffer): void {
+    if (this.failed.has(gpu)) {
+      gpu.destroy();
+      return;
+    }
     const free = this.free.get(gpu.size) ?? [];
     this.free.set(gpu.size, free);
     free.push(gpu);
+  }
+
+  /** Marks a buffer whose allocation failed, and takes it out of the pool if it was disposed already. */
+  private discard(gpu: GPUBuffer): void {
+    this.failed.add(gpu);
+    const free = this.free.get(gpu.size);
+    const at = free?.indexOf(gpu) ?? -1;
+    if (free && at >= 0) free.splice(at, 1);
   }
 
   destroy(): void {

@@ -1,9 +1,8 @@
 /**
  * Compute pipelines, compiled once per kernel and specialisation. Compilation runs inside a
- * validation error scope; a failure is reported (with `getCompilationInfo`'s messages) by the
- * next `read`/`sync`, and the kernel then refuses to dispatch.
+ * validation error scope; a failure is reported as a `BackendError` (with `getCompilationInfo`'s
+ * messages) by the next `read`/`sync`, and the kernel then refuses to dispatch.
  */
-import { WebGpuError } from './device.js';
 import type { DeviceErrors } from './errors.js';
 import type { KernelSource } from './kernels/prelude.js';
 
@@ -58,7 +57,7 @@ export class PipelineCache {
           } catch {
             // compilation info is optional
           }
-          this.errors.kernelFailed(key, new WebGpuError(this.errors.adapterName, `kernel '${key}' failed to compile or link: ${detail}`));
+          this.errors.kernelFailed(key, this.errors.backendError(`kernel '${key}' failed to compile or link: ${detail}`));
         },
         () => {},
       ),

@@ -10,8 +10,7 @@
  * lengths) are new buffers filled with `mappedAtCreation`, and per-dispatch parameters are slots
  * of a uniform buffer that is mapped while the encoder is recorded and unmapped just before submit.
  */
-
-import { RecurError } from '@recur/core';
+import { BackendDestroyedError } from '@recur/core';
 import type { BackendBuffer, FloatArray } from '@recur/core/backend';
 import { DeviceErrors } from './errors.js';
 import { type KernelSource, WG } from './kernels/prelude.js';
@@ -180,7 +179,7 @@ export class CommandQueue {
   }
 
   private checkAlive(): void {
-    if (this.destroyed) throw new RecurError('WebGpuBackend: used after destroy()');
+    if (this.destroyed) throw new BackendDestroyedError('WebGpuBackend: used after destroy()');
   }
 
   private ensureEncoder(): GPUCommandEncoder {

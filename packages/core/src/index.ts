@@ -30,7 +30,14 @@ export {
   StateDictError,
   ValueRangeError,
 } from './errors.js';
-export { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './io/safetensors.js';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  SAFETENSORS_DTYPES,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_MAX_TENSORS,
+  type SafetensorsContent,
+} from './io/safetensors.js';
 export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';

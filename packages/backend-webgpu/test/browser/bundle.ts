@@ -1,6 +1,7 @@
 /** Bundles test/browser/runner.ts (conformance cases + this backend + the JS reference) into one ES module. */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { workspaceAliases } from '../../../../vitest.shared.mjs';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -18,13 +19,7 @@ export async function bundleRunner(): Promise<string> {
     ignoreAnnotations: true,
     // Node-only code paths (Dawn, temp dirs) are never taken in a browser.
     external: ['webgpu', 'node:*'],
-    alias: {
-      vitest: here('./vitest-stub.ts'),
-      '@recur/core/backend': here('../../../core/src/backend/index.ts'),
-      '@recur/core': here('../../../core/src/index.ts'),
-      '@recur/backend-js': here('../../../backend-js/src/index.ts'),
-      '@recur/conformance': here('../../../conformance/src/index.ts'),
-    },
+    alias: { vitest: here('./vitest-stub.ts'), ...workspaceAliases },
   });
   return result.outputFiles[0].text;
 }
