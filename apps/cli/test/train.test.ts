@@ -1,4 +1,4 @@
-import { Random } from '@recur/core';
+import { OutOfMemoryError, Random } from '@recur/core';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/args.js';
 import { addingTask, copyTask } from '../src/tasks.js';
@@ -57,5 +57,11 @@ describe('train', () => {
       expect(summary.history).toHaveLength(1);
       expect(Number.isFinite(summary.finalLoss)).toBe(true);
     }
+  });
+
+  it('an impossible size (--hidden 100000) is a typed error naming the parameter, which main prints as one line', async () => {
+    const run = train({ ...DEFAULTS, cell: 'lstm', hidden: 100000, steps: 1 }, () => {});
+    await expect(run).rejects.toBeInstanceOf(OutOfMemoryError);
+    await expect(run).rejects.toThrow(/weight_hh of shape \[400000, 100000\].*160 GB/);
   });
 });

@@ -26,7 +26,7 @@ import type {
   OptimizerUpdate,
   UnaryOp,
 } from './interface.js';
-import { checkOptimizerUpdate } from './optimizer-checks.js';
+import { checkCrossEntropy, checkOptimizerStep } from './kernel-checks.js';
 
 /** Buffers a backend holds for its caller (`memory()`). */
 export interface MemoryInfo {
@@ -380,28 +380,8 @@ export class CheckedBackend implements Backend {
   softmaxCrossEntropy(args: CrossEntropyArgs): { loss: BackendBuffer; dLogits: BackendBuffer } {
     const M = 'softmaxCrossEntropy';
     this.ledger.alive(M);
-    object(M, 'args', args);
-    const rows = integer(M, 'rows', args.rows);
-    const classes = integer(M, 'classes', args.classes);
-    this.ledger.sized(M, 'logits', args.logits, rows * classes, () => `[rows, classes] = [${rows}, ${classes}]`);
-    const ignoreIndex = integer(M, 'ignoreIndex', args.ignoreIndex, -(2 ** 31), 2 ** 31 - 1);
-    if (!(args.targets instanceof Int32Array) || args.targets.length !== rows) {
-      throw new ShapeError(`${M}: targets must be an Int32Array with one class id per row (${rows})`);
-    }
-    let counted = 0;
-    for (let i = 0; i < rows; i++) {
-      const t = args.targets[i];
-      if (t === ignoreIndex) continue;
-      if (t < 0 || t >= classes) {
-        throw new ValueRangeError(`${M}: targets[${i}] = ${t} lies outside [0, ${classes}) and is not the ignore index ${ignoreIndex}`);
-      }
-      counted++;
-    }
-    if (counted === 0) throw new ValueRangeError(`${M}: every row is ignored (ignoreIndex ${ignoreIndex}); nothing to average`);
-    if (args.count !== counted) {
-      throw new ValueRangeError(`${M}: count must be the number of rows not ignored (${counted}), received ${String(args.count)}`);
-    }
-    this.ledger.allocation(M, 'the logits gradient', rows * classes);
+    checkCrossEntropy(this.ledger, M, args);
+    this.ledger.allocation(M, 'the logits gradient', args.rows * args.classes);
     const result = this.unchecked.softmaxCrossEntropy(args);
     this.ledger.adopt(result.loss);
     this.ledger.adopt(result.dLogits);
@@ -411,18 +391,7 @@ export class CheckedBackend implements Backend {
   optimizerStep(update: OptimizerUpdate, param: BackendBuffer, grad: BackendBuffer, state: readonly BackendBuffer[]): void {
     const M = 'optimizerStep';
     this.ledger.alive(M);
-    const stateCount = checkOptimizerUpdate(M, update);
-    const p = this.ledger.owned(M, 'param', param);
-    this.ledger.sized(M, 'grad', grad, p.length, () => 'the length of param');
-    if (!Array.isArray(state) || state.length !== stateCount) {
-      throw new ShapeError(
-        `${M}: a ${update.kind} update takes ${stateCount} state buffers, received ${Array.isArray(state) ? state.length : String(state)}`,
-      );
-    }
-    for (let i = 0; i < state.length; i++) {
-      this.ledger.sized(M, `state[${i}]`, state[i], p.length, () => 'the length of param');
-      if (state[i] === param || state[i] === grad) throw new ShapeError(`${M}: state[${i}] must not alias param or grad`);
-    }
+    checkOptimizerStep(this.ledger, M, update, param, grad, state);
     this.unchecked.optimizerStep(update, param, grad, state);
   }
 }
