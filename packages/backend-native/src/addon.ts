@@ -1,10 +1,13 @@
 /**
  * Loads the compiled addon (`build/Release/recur_native.node`), or records why it cannot be
- * loaded so that `createBackend('native')` can say what is missing and how to fix it.
+ * loaded so that `createBackend('native')` can say what is missing and how to fix it. The
+ * engines it makes are wrapped so that their errors arrive as @recur/core's typed errors
+ * (src/errors.ts).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { guardAddon } from './errors.js';
 import type { NativeTables } from './tables.js';
 
 /** Opaque handle of one C++ buffer (a type-tagged `Napi::External`). */
@@ -152,7 +155,7 @@ export function loadAddon(): { addon: NativeAddon } | { error: string } {
   // bridges the gaps between the back-to-back GEMMs of a training step (throughput unchanged).
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '22';
   try {
-    loaded = { addon: createRequire(import.meta.url)(path) as NativeAddon };
+    loaded = { addon: guardAddon(createRequire(import.meta.url)(path) as NativeAddon) };
   } catch (error) {
     loaded = { error: `the native addon at ${path} failed to load (${(error as Error).message}); ${INSTALL_HINT}` };
   }

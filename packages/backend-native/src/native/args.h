@@ -11,13 +11,16 @@
 #include <vector>
 
 #include "cells.h"
+#include "guard.h"
 
 namespace recur {
 namespace args {
 
 constexpr size_t kMaxElements = static_cast<size_t>(1) << 31;  // gemm dimensions are int
 
-[[noreturn]] inline void fail(Napi::Env env, const std::string& message) { throw Napi::Error::New(env, "recur native: " + message); }
+[[noreturn]] inline void fail(Napi::Env env, const std::string& message) { throw codedError(env, message, kInvalidArgumentCode); }
+
+[[noreturn]] inline void destroyed(Napi::Env env) { throw codedError(env, "the backend was destroyed", kDestroyedCode); }
 
 inline size_t dim(const Napi::Value& v, const char* name, size_t max = kMaxElements) {
   if (!v.IsNumber()) fail(v.Env(), std::string(name) + " must be a number");

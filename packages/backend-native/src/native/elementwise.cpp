@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "memory.h"
+
 namespace recur {
 
 namespace {
@@ -72,7 +74,7 @@ void sumTo(const float* x, const std::vector<int64_t>& inShape, const std::vecto
     o *= outShape[d];
   }
   for (int64_t d : outShape) outSize *= d;
-  std::vector<double> sums(static_cast<size_t>(outSize), 0.0);
+  std::vector<double> sums = scratchVector(static_cast<size_t>(outSize), 0.0, "sumTo's accumulators (kernel scratch)");
   forEachStrided(inShape, inStrides, outStrides, [&](int64_t, int64_t xi, int64_t oi) { sums[oi] += x[xi]; });
   for (int64_t i = 0; i < outSize; i++) out[i] = static_cast<float>(sums[i]);
 }
@@ -92,7 +94,7 @@ double sumOfSquares(const float* x, size_t n) {
 }
 
 void sumColumns(const float* m, size_t rows, size_t cols, float* out) {
-  std::vector<double> sums(cols, 0.0);
+  std::vector<double> sums = scratchVector(cols, 0.0, "a column sum's accumulators (kernel scratch)");
   for (size_t r = 0; r < rows; r++) {
     const float* row = m + r * cols;
     for (size_t j = 0; j < cols; j++) sums[j] += row[j];

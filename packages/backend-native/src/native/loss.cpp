@@ -4,13 +4,14 @@
 #include <cstring>
 #include <vector>
 
+#include "memory.h"
 #include "parallel.h"
 
 namespace recur {
 
 double softmaxCrossEntropy(size_t rows, size_t classes, const float* logits, const int32_t* targets, int32_t ignoreIndex, double count, float* dLogits,
                            int threads) {
-  std::vector<double> rowLoss(rows, 0.0);
+  std::vector<double> rowLoss = scratchVector(rows, 0.0, "the per-row losses (kernel scratch)");
   parallelRows(threads, rows, classes * 8, [&](size_t r) {
     const float* o = logits + r * classes;
     float* d = dLogits + r * classes;

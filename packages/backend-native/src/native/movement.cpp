@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "elementwise.h"
+#include "memory.h"
 
 namespace recur {
 
@@ -57,7 +58,7 @@ void gatherRows(const float* x, size_t width, const int32_t* index, size_t count
 }
 
 void scatterAddRows(const float* g, size_t width, const int32_t* index, size_t count, size_t rows, float* out) {
-  std::vector<double> sums(rows * width, 0.0);
+  std::vector<double> sums = scratchVector(rows * width, 0.0, "scatterAddRows' accumulators (kernel scratch)");
   for (size_t i = 0; i < count; i++) {
     double* to = sums.data() + static_cast<size_t>(index[i]) * width;
     const float* from = g + i * width;

@@ -1,7 +1,8 @@
 #include "native_backend.h"
 
-#include <chrono>
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -28,69 +29,103 @@ struct Signal {
   Napi::Reference<Napi::ArrayBuffer> target;  // read only
   float* dest = nullptr;
   size_t length = 0;
-  std::string error;
+  TaskQueue::Failure failure;  // the first failure of the tasks before it, if any
 
+  // Called by Node-API outside any Guarded method, so it must not throw: a failure to settle
+  // (say, the JS heap cannot hold the error) rejects with that failure instead, and the
+  // Promise is counted as settled either way.
   static void Deliver(Napi::Env env, Napi::Function, Signal* s) {
-    if (env != nullptr) {
-      Napi::HandleScope scope(env);
-      if (!s->error.empty()) {
-        s->deferred.Reject(Napi::Error::New(env, "recur native: a queued operation failed: " + s->error).Value());
+    std::unique_ptr<Signal> owned(s);
+    if (env == nullptr) return;  // the environment is being torn down
+    Napi::HandleScope scope(env);
+    try {
+      if (s->failure) {
+        s->deferred.Reject(toJsError(env, s->failure.error, failedTask(s->failure.label)).Value());
       } else if (s->dest) {
         s->deferred.Resolve(Napi::Float32Array::New(env, s->length, s->target.Value(), 0));
       } else {
         s->deferred.Resolve(env.Undefined());
       }
-      s->owner->Settled(env);
+    } catch (...) {
+      try {
+        s->deferred.Reject(toJsError(env, std::current_exception()).Value());
+      } catch (...) {
+        // Nothing left to report with; the Promise stays pending.
+      }
     }
-    delete s;
+    s->owner->Settled(env);
+  }
+
+  // "a queued sequenceForward failed: " from the task's label, the C++ method's name.
+  static std::string failedTask(const char* label) {
+    std::string name = label && *label ? label : "operation";
+    name[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+    return "a queued " + name + " failed: ";
   }
 };
 
 Napi::Function NativeBackend::Init(Napi::Env env) {
   return DefineClass(env, "NativeBackend",
                      {
-                         InstanceMethod<&NativeBackend::Upload>("upload"),
-                         InstanceMethod<&NativeBackend::Fill>("fill"),
-                         InstanceMethod<&NativeBackend::Release>("release"),
-                         InstanceMethod<&NativeBackend::Read>("read"),
-                         InstanceMethod<&NativeBackend::Sync>("sync"),
-                         InstanceMethod<&NativeBackend::Destroy>("destroy"),
-                         InstanceAccessor<&NativeBackend::Threads>("threads"),
-                         InstanceAccessor<&NativeBackend::Blas>("blas"),
-                         InstanceMethod<&NativeBackend::Gemm>("gemm"),
-                         InstanceMethod<&NativeBackend::Unary>("unary"),
-                         InstanceMethod<&NativeBackend::Binary>("binary"),
-                         InstanceMethod<&NativeBackend::SumTo>("sumTo"),
-                         InstanceMethod<&NativeBackend::SumOfSquares>("sumOfSquares"),
-                         InstanceMethod<&NativeBackend::Permute>("permute"),
-                         InstanceMethod<&NativeBackend::Concat>("concat"),
-                         InstanceMethod<&NativeBackend::Slice>("slice"),
-                         InstanceMethod<&NativeBackend::GatherRows>("gatherRows"),
-                         InstanceMethod<&NativeBackend::ScatterAddRows>("scatterAddRows"),
-                         InstanceMethod<&NativeBackend::CellForward>("cellForward"),
-                         InstanceMethod<&NativeBackend::CellBackward>("cellBackward"),
-                         InstanceMethod<&NativeBackend::SoftmaxCrossEntropy>("softmaxCrossEntropy"),
-                         InstanceMethod<&NativeBackend::OptimizerStep>("optimizerStep"),
-                         InstanceMethod<&NativeBackend::SequenceForward>("sequenceForward"),
-                         InstanceMethod<&NativeBackend::SequenceBackward>("sequenceBackward"),
-                         InstanceMethod<&NativeBackend::SequenceStackForward>("sequenceStackForward"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Upload>>("upload"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Fill>>("fill"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Release>>("release"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Read>>("read"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Sync>>("sync"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Destroy>>("destroy"),
+                         InstanceAccessor<&NativeBackend::Guarded<&NativeBackend::Threads>>("threads"),
+                         InstanceAccessor<&NativeBackend::Guarded<&NativeBackend::Blas>>("blas"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Gemm>>("gemm"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Unary>>("unary"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Binary>>("binary"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SumTo>>("sumTo"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SumOfSquares>>("sumOfSquares"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Permute>>("permute"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Concat>>("concat"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::Slice>>("slice"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::GatherRows>>("gatherRows"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::ScatterAddRows>>("scatterAddRows"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::CellForward>>("cellForward"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::CellBackward>>("cellBackward"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SoftmaxCrossEntropy>>("softmaxCrossEntropy"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::OptimizerStep>>("optimizerStep"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SequenceForward>>("sequenceForward"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SequenceBackward>>("sequenceBackward"),
+                         InstanceMethod<&NativeBackend::Guarded<&NativeBackend::SequenceStackForward>>("sequenceStackForward"),
                      });
 }
 
 NativeBackend::NativeBackend(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBackend>(info) {
+  // Guarded as the methods are (the constructor cannot be a Guarded instantiation). If Start
+  // throws, the members built so far are destroyed (the queue and team join their threads)
+  // and node-addon-api undoes the wrapping.
+  try {
+    Start(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw toJsError(info.Env(), std::current_exception());
+  }
+}
+
+void NativeBackend::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   env_ = env;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   threads_ = info.Length() > 0 && info[0].IsNumber() ? static_cast<int>(dim(info[0], "threads", 1024)) : static_cast<int>(cores);
   if (threads_ < 1) threads_ = 1;
-  blasSetThreads(threads_);
-  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "recur-native", 0, 1);
-  tsfn_.Unref(env);  // only pending Promises keep the event loop alive
+  // Our threads first: they are what may fail to start (std::system_error, a JS error then),
+  // and their owners clean up by themselves, whereas a thread-safe function made before would
+  // have to be released. Before OpenBLAS's too: it starts its threads when asked for more, and
+  // when it cannot, it raises SIGINT and ends the process, which nothing here can catch.
   queue_ = std::make_unique<TaskQueue>();
   team_ = std::make_unique<Team>(kernelThreadsEnabled() ? threads_ - 1 : 0);
   ws_.team = team_.get();
+  blasSetThreads(threads_);
   const char* profile = std::getenv("RECUR_PROFILE");
   if (profile && profile[0] == '1') profile_ = std::make_shared<std::map<std::string, ProfileEntry>>();
+  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "recur-native", 0, 1);
+  tsfn_.Unref(env);  // only pending Promises keep the event loop alive
   napi_add_env_cleanup_hook(env, &NativeBackend::CleanupHook, this);
 }
 
@@ -108,7 +143,12 @@ NativeBackend::~NativeBackend() {
 void NativeBackend::CleanupHook(void* self) {
   auto* backend = static_cast<NativeBackend*>(self);
   backend->envClosing_ = true;
-  backend->Shutdown();
+  // A plain C callback of Node's: nothing may escape it (joining threads does not throw in
+  // practice, but a throw here would terminate the process).
+  try {
+    backend->Shutdown();
+  } catch (...) {
+  }
 }
 
 void NativeBackend::Shutdown() {
@@ -122,13 +162,14 @@ void NativeBackend::Shutdown() {
 // --- helpers ------------------------------------------------------------------------------
 
 Napi::Value NativeBackend::Wrap(Napi::Env env, const StoragePtr& storage) {
-  auto* handle = new BufferHandle{storage, storage->length, true};
-  const int64_t bytes = static_cast<int64_t>(storage->length * sizeof(float));
-  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
-  auto external = Napi::External<BufferHandle>::New(env, handle, [](Napi::Env env, BufferHandle* h) {
+  // Owned here until the External (whose finalizer deletes it) exists: a throw in between frees it.
+  auto handle = std::make_unique<BufferHandle>(BufferHandle{storage, storage->length, true});
+  auto external = Napi::External<BufferHandle>::New(env, handle.get(), [](Napi::Env env, BufferHandle* h) {
     if (h->accounted) Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(h->length * sizeof(float)));
     delete h;
   });
+  handle.release();
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(storage->length * sizeof(float)));
   napi_type_tag_object(env, external, &kBufferTag);
   return external;
 }
@@ -161,7 +202,7 @@ StoragePtr NativeBackend::TakeOptional(const Napi::Value& value, const char* nam
 constexpr size_t kInlineWork = static_cast<size_t>(1) << 20;
 
 void NativeBackend::Enqueue(Napi::Env env, TaskQueue::Task task, size_t work, const char* label) {
-  if (destroyed_) fail(env, "the backend was destroyed");
+  if (destroyed_) destroyed(env);
   if (profile_) {
     auto profile = profile_;
     std::string name(label);
@@ -176,34 +217,42 @@ void NativeBackend::Enqueue(Napi::Env env, TaskQueue::Task task, size_t work, co
   if (work <= kInlineWork && queue_->idle()) {
     // Small work runs single-threaded: waking BLAS threads costs more than it saves here.
     if (threads_ > 1) blasSetThreads(1);
-    const bool ran = queue_->tryRunInline(task);
+    const bool ran = queue_->tryRunInline(task, label);
     if (threads_ > 1) blasSetThreads(threads_);
     if (ran) return;
   }
-  queue_->push(std::move(task));
+  queue_->push(std::move(task), label);
 }
 
 Napi::Value NativeBackend::Wait(Napi::Env env, StoragePtr source, size_t length) {
-  if (destroyed_) fail(env, "the backend was destroyed");
-  auto* signal = new Signal{this, Napi::Promise::Deferred::New(env), {}, nullptr, 0, {}};
+  if (destroyed_) destroyed(env);
+  // Owned here until it is queued or handed to the thread-safe function: a throw frees it.
+  std::unique_ptr<Signal> owned(new Signal{this, Napi::Promise::Deferred::New(env), {}, nullptr, 0, {}});
+  Signal* signal = owned.get();
   if (source) {
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, std::max<size_t>(length, 1) * sizeof(float));
+    Napi::ArrayBuffer buffer = ReadTarget(env, std::max<size_t>(length, 1) * sizeof(float));
     signal->target = Napi::Persistent(buffer);
     signal->dest = static_cast<float*>(buffer.Data());
     signal->length = length;
   }
   Napi::Promise promise = signal->deferred.Promise();
-  if (waiting_++ == 0) {
-    Ref();             // keep this object alive until every Promise is settled
-    tsfn_.Ref(env);    // and the event loop running
-  }
+  // Counted only once nothing can throw any more: a count for a Promise that never settles
+  // would keep this object and the event loop alive for ever. (Deliver, which uncounts, runs
+  // on this thread after this call has returned, whichever thread queues it.)
+  auto hold = [this, env] {
+    if (waiting_++ == 0) {
+      Ref();           // keep this object alive until every Promise is settled
+      tsfn_.Ref(env);  // and the event loop running
+    }
+  };
   if (queue_->idle()) {
     // Nothing queued: everything before this call has run, so copy now, but settle the
     // Promise from the event loop (a macrotask), never synchronously: a training loop whose
     // reads all complete at once must still let timers, I/O and GC finalizers run.
     if (source && signal->length) std::memcpy(signal->dest, source->data, signal->length * sizeof(float));
-    signal->error = queue_->takeError();
-    tsfn_.NonBlockingCall(signal, Signal::Deliver);
+    signal->failure = queue_->takeFailure();
+    hold();
+    tsfn_.NonBlockingCall(owned.release(), Signal::Deliver);
     return promise;
   }
   TaskQueue* queue = queue_.get();
@@ -211,10 +260,30 @@ Napi::Value NativeBackend::Wait(Napi::Env env, StoragePtr source, size_t length)
   queue_->push([signal, source, queue, tsfn]() mutable {
     // Copy on the worker, at this point of the queue: later tasks may overwrite the buffer.
     if (source && signal->length) std::memcpy(signal->dest, source->data, signal->length * sizeof(float));
-    signal->error = queue->takeError();
+    signal->failure = queue->takeFailure();
     tsfn.NonBlockingCall(signal, Signal::Deliver);
-  });
+  }, source ? "read" : "sync");
+  owned.release();
+  hold();
   return promise;
+}
+
+Napi::ArrayBuffer NativeBackend::ReadTarget(Napi::Env env, size_t bytes) {
+  // napi_create_arraybuffer cannot fail softly: V8 ends the process when it cannot allocate
+  // ("FATAL ERROR: v8::ArrayBuffer::New Allocation failed"). So allocate here, checked, and
+  // hand the memory to an external ArrayBuffer, whose finalizer frees it.
+  void* data = std::malloc(bytes);
+  if (data == nullptr) throw OutOfMemory(bytes, "the copy of a buffer read back");
+  napi_value result;
+  const napi_status status =
+      napi_create_external_arraybuffer(env, data, bytes, [](napi_env, void* d, void*) { std::free(d); }, nullptr, &result);
+  if (status == napi_ok) return Napi::ArrayBuffer(env, result);
+  // Node refuses before taking the memory, except with a generic failure, after which the
+  // finalizer may still run: leak rather than risk a double free there.
+  if (status != napi_generic_failure) std::free(data);
+  // Runtimes with V8's sandbox (Electron) refuse external memory: V8 must allocate, unchecked.
+  if (status == napi_no_external_buffers_allowed) return Napi::ArrayBuffer::New(env, bytes);
+  throw Napi::Error::New(env);
 }
 
 void NativeBackend::Settled(Napi::Env env) {

@@ -5,14 +5,20 @@
 // be mistaken for one. Every compute method checks its arguments (cheaply: JS has validated
 // them already), allocates its outputs at once, captures the storages it touches in a task
 // and pushes it; it returns the output handles without waiting.
+//
+// Failures (guard.h): what fails during the call itself (a bad argument, an output that
+// cannot be allocated) throws a JS error from that call; what fails in a queued task (kernel
+// scratch) rejects the next read/sync. Nothing aborts the process.
 #pragma once
 #include <napi.h>
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "guard.h"
 #include "sequence.h"
 #include "storage.h"
 #include "task_queue.h"
@@ -30,6 +36,22 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
  private:
   friend struct Signal;
+
+  // Every method registered in Init runs through this: any C++ exception becomes a thrown JS
+  // error (guard.h) instead of reaching Node-API, where node-addon-api would let anything but
+  // a Napi::Error through to std::terminate.
+  template <Napi::Value (NativeBackend::*Method)(const Napi::CallbackInfo&)>
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {
+    try {
+      return (this->*Method)(info);
+    } catch (const Napi::Error&) {
+      throw;  // already a JS error
+    } catch (...) {
+      throw toJsError(info.Env(), std::current_exception());
+    }
+  }
+  // The constructor's body (the constructor guards it like Guarded).
+  void Start(const Napi::CallbackInfo& info);
 
   // memory
   Napi::Value Upload(const Napi::CallbackInfo& info);
@@ -71,6 +93,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   // `label` (the calling method's name) keys the optional profile (RECUR_PROFILE=1).
   void Enqueue(Napi::Env env, TaskQueue::Task task, size_t work = SIZE_MAX, const char* label = __builtin_FUNCTION());
   Napi::Value Wait(Napi::Env env, StoragePtr source, size_t length);
+  // A new ArrayBuffer of `bytes` for read; throws OutOfMemory when it cannot be had.
+  static Napi::ArrayBuffer ReadTarget(Napi::Env env, size_t bytes);
   void Settled(Napi::Env env);
   void Shutdown();
   static void CleanupHook(void* self);

@@ -24,6 +24,9 @@ inline bool kernelThreadsEnabled() {
   return enabled;
 }
 
+// `body` must not throw: an exception cannot leave an OpenMP region (std::terminate). The
+// bodies are plain arithmetic on memory allocated before the loop; scratch is allocated
+// outside, where a failure reaches the task queue as an exception (memory.h).
 template <typename F>
 inline void parallelRows(int threads, size_t rows, size_t workPerRow, F&& body) {
 #ifdef RECUR_OPENMP

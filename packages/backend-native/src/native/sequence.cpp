@@ -20,11 +20,6 @@ size_t sequenceSavedLength(const SequenceShape& s) {
 namespace {
 inline bool active(const int32_t* lengths, size_t t, size_t b) { return lengths == nullptr || static_cast<int64_t>(t) < lengths[b]; }
 
-inline float* grow(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
-
 // out [cols, rows] = inᵀ for in [rows, cols], in 32×32 tiles.
 void transpose(const float* in, size_t rows, size_t cols, float* out) {
   constexpr size_t tile = 32;
@@ -102,7 +97,7 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   // Unsaved (inference), one step's activations are overwritten by the next and the states
   // alternate between two slots: the scratch does not grow with T.
   const bool keep = saved != nullptr;
-  float* scratch = keep ? nullptr : grow(ws.unsaved, B * SH + 4 * B * H);
+  float* scratch = keep ? nullptr : growScratch(ws.unsaved, B * SH + 4 * B * H, "a sequence's unsaved activations (kernel scratch)");
   float* cells = keep ? saved : scratch;
   float* hs = keep ? saved + T * B * SH : scratch + B * SH;
   float* cs = lstm ? hs + (keep ? T + 1 : 2) * B * H : nullptr;
@@ -122,9 +117,9 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   const bool single = B == 1 && kVectorDot;
   const bool fuseInput = single && T == 1;
   // Otherwise the input projection of all T steps is one gemm (biases are added in the gate kernel).
-  float* gx = grow(ws.gates, T * B * GH);
+  float* gx = growScratch(ws.gates, T * B * GH, "a sequence's gates (kernel scratch)");
   if (!fuseInput) gemm(false, true, static_cast<int>(T * B), static_cast<int>(GH), static_cast<int>(I), 1.0f, in.x, in.wIh, 0.0f, gx);
-  float* gh = grow(ws.gh, B * GH);
+  float* gh = growScratch(ws.gh, B * GH, "a step's hidden-state products (kernel scratch)");
   // The per-step product h·W_hhᵀ has few rows (the batch). With AVX2 it runs on W_hhᵀ packed
   // once per call (packed_gemm.h). Otherwise OpenBLAS runs it markedly faster (measured 55 → 85
   // GFLOP/s for [32×256]·[256×1024]) with W_hhᵀ stored as a plain [H, G·H] matrix than through
@@ -134,11 +129,11 @@ void sequenceForward(const SequenceShape& s, const SequenceInputs& in, float* ou
   const bool pretranspose = !packed && B > 1 && T >= 4;
   const float* whhT = nullptr;
   if (packed) {
-    float* w = grow(ws.wT, packedLength(H, GH));
+    float* w = growScratch(ws.wT, packedLength(H, GH), "the packed recurrent weights (kernel scratch)");
     packColumns(in.wHh, H, GH, true, w);
     whhT = w;
   } else if (pretranspose) {
-    float* w = grow(ws.wT, GH * H);
+    float* w = growScratch(ws.wT, GH * H, "the transposed recurrent weights (kernel scratch)");
     transpose(in.wHh, GH, H, w);
     whhT = w;
   }
@@ -182,7 +177,7 @@ void sequenceStackForward(const SequenceShape& s, const float* x, const std::vec
   const float* input = x;
   for (size_t l = 0; l < L; l++) {
     // Inner layers write alternately into two workspace buffers: layer l reads l − 1's.
-    float* out = l + 1 == L ? output : grow(l % 2 ? ws.layerB : ws.layerA, T * B * H);
+    float* out = l + 1 == L ? output : growScratch(l % 2 ? ws.layerB : ws.layerA, T * B * H, "an inner layer's output (kernel scratch)");
     SequenceShape shape{s.kind, T, B, l == 0 ? s.inputSize : H, H};
     const LayerWeights& w = layers[l];
     SequenceInputs in{input, w.wIh, w.wHh, w.bIh, w.bHh, h0 ? h0 + l * B * H : nullptr, lstm && c0 ? c0 + l * B * H : nullptr, lengths};
@@ -202,8 +197,8 @@ void sequenceBackward(const SequenceShape& s, const SequenceInputs& in, const fl
   const float* cs = lstm ? hs + (T + 1) * B * H : nullptr;
 
   // Gate gradients of every step. Only GRU has different gx- and gh-side gradients.
-  float* dGx = grow(ws.gates, T * B * GH);
-  float* dGh = gru ? grow(ws.dGh, T * B * GH) : dGx;
+  float* dGx = growScratch(ws.gates, T * B * GH, "a sequence's gate gradients (kernel scratch)");
+  float* dGh = gru ? growScratch(ws.dGh, T * B * GH, "a sequence's recurrent gate gradients (kernel scratch)") : dGx;
   const float* zeros = ws.zerosOf(H);
 
   // The gradient on the state after the current step, carried backwards in the output
@@ -219,7 +214,7 @@ void sequenceBackward(const SequenceShape& s, const SequenceInputs& in, const fl
   // dh_prev += dGh_t·W_hh runs on W_hh packed once per call where the packed kernel exists (see
   // sequenceForward).
   const bool packed = usePackedSteps(T, B, GH, H);
-  float* whhPacked = packed ? grow(ws.wT, packedLength(GH, H)) : nullptr;
+  float* whhPacked = packed ? growScratch(ws.wT, packedLength(GH, H), "the packed recurrent weights (kernel scratch)") : nullptr;
   if (packed) packColumns(in.wHh, GH, H, false, whhPacked);
 
   for (size_t t = T; t-- > 0;) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cells.h"
+#include "memory.h"
 
 namespace recur {
 
@@ -33,15 +34,16 @@ struct SequenceShape {
 size_t sequenceSavedLength(const SequenceShape& s);
 
 // Scratch memory reused across calls (owned by one backend; used by one thread at a time: the
-// JS thread runs a call inline only while the worker is idle).
+// JS thread runs a call inline only while the worker is idle). It grows through growScratch
+// (memory.h): a failure throws OutOfMemory, which the task queue reports through read/sync.
 struct Workspace {
   std::vector<float> gates, gh, dGh, zeros, wT;
   std::vector<float> unsaved;         // a step's activations and the state when nothing is saved
   std::vector<float> layerA, layerB;  // the outputs of the inner layers of a stack
   Team* team = nullptr;               // helpers for single-sequence steps (null: serial)
   float* zerosOf(size_t n) {
-    if (zeros.size() < n) zeros.assign(n, 0.0f);
-    return zeros.data();
+    // resize value-initialises the new elements and nothing ever writes here: all zeros.
+    return growScratch(zeros, n, "a kernel's zeros");
   }
 };
 

@@ -5,10 +5,11 @@
 // a buffer disposed while work on it is still queued stays alive until that work has run.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <new>
+
+#include "memory.h"
 
 namespace recur {
 
@@ -16,11 +17,10 @@ struct Storage {
   float* data = nullptr;
   size_t length = 0;
 
+  // Throws OutOfMemory naming the bytes asked for (the caller's guard makes it a JS error).
   explicit Storage(size_t n) : length(n) {
-    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-    if (bytes == 0) bytes = 64;
-    data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!data) throw std::bad_alloc();
+    if (n > SIZE_MAX / sizeof(float)) throw OutOfMemory(SIZE_MAX, "a buffer");
+    data = static_cast<float*>(allocateAligned(n * sizeof(float), "a buffer"));
   }
   ~Storage() { std::free(data); }
   Storage(const Storage&) = delete;

@@ -1,8 +1,8 @@
 #include "task_queue.h"
 
 #include <chrono>
-#include <exception>
 #include <stdexcept>
+#include <system_error>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RECUR_PAUSE() _mm_pause()
@@ -12,33 +12,44 @@
 
 namespace recur {
 
-TaskQueue::TaskQueue() { worker_ = std::thread([this] { loop(); }); }
+TaskQueue::TaskQueue() {
+  try {
+    worker_ = std::thread([this] { loop(); });
+  } catch (const std::system_error& e) {
+    // Say which thread: the bare message ("Resource temporarily unavailable") does not.
+    throw std::system_error(e.code(), "could not start the native backend's worker thread");
+  }
+}
 
 TaskQueue::~TaskQueue() { stop(); }
 
-void TaskQueue::push(Task task) {
+void TaskQueue::push(Task task, const char* label) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (quit_) throw std::runtime_error("the native backend was destroyed");
-    tasks_.push_back(std::move(task));
+    tasks_.push_back(Entry{std::move(task), label});  // may throw bad_alloc: nothing changed then
     pending_.fetch_add(1, std::memory_order_release);
     wake = sleeping_;
   }
   if (wake) wake_.notify_one();
 }
 
-bool TaskQueue::tryRunInline(const Task& task) {
+void TaskQueue::run(const Task& task, const char* label) noexcept {
+  try {
+    task();
+  } catch (...) {
+    // current_exception() does not allocate for an exception in flight (it shares it), so
+    // recording works even when the failure was the heap running out.
+    if (!failure_) failure_ = Failure{std::current_exception(), label};
+  }
+}
+
+bool TaskQueue::tryRunInline(const Task& task, const char* label) {
   // pending_ is only raised by this (the JS) thread, so once it reads 0 the worker stays idle
   // until the next push; the acquire load makes the worker's writes visible here.
   if (quit_ || pending_.load(std::memory_order_acquire) != 0) return false;
-  try {
-    task();
-  } catch (const std::exception& e) {
-    if (error_.empty()) error_ = e.what();
-  } catch (...) {
-    if (error_.empty()) error_ = "unknown native error";
-  }
+  run(task, label);
   return true;
 }
 
@@ -53,10 +64,10 @@ void TaskQueue::stop() {
   stopped_ = true;
 }
 
-std::string TaskQueue::takeError() {
-  std::string e;
-  e.swap(error_);
-  return e;
+TaskQueue::Failure TaskQueue::takeFailure() {
+  Failure f = failure_;
+  failure_ = Failure{};
+  return f;
 }
 
 void TaskQueue::loop() {
@@ -66,24 +77,18 @@ void TaskQueue::loop() {
     while (pending_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spinUntil) {
       for (int i = 0; i < 32; i++) RECUR_PAUSE();
     }
-    Task task;
+    Entry entry;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_ = true;
       wake_.wait(lock, [this] { return !tasks_.empty() || quit_; });
       sleeping_ = false;
       if (tasks_.empty()) return;  // quit_ and drained
-      task = std::move(tasks_.front());
+      entry = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    try {
-      task();
-    } catch (const std::exception& e) {
-      if (error_.empty()) error_ = e.what();
-    } catch (...) {
-      if (error_.empty()) error_ = "unknown native error";
-    }
-    task = nullptr;  // release captured storages on the worker, now
+    run(entry.task, entry.label);
+    entry.task = nullptr;  // release captured storages on the worker, now
     pending_.fetch_sub(1, std::memory_order_release);
   }
 }

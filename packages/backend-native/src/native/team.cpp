@@ -1,6 +1,8 @@
 #include "team.h"
 
 #include <chrono>
+#include <string>
+#include <system_error>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RECUR_TEAM_PAUSE() _mm_pause()
@@ -24,16 +26,30 @@ constexpr auto kSpin = std::chrono::milliseconds(2);
 
 Team::Team(int helpers) : helpers_(helpers > 0 ? helpers : 0) {
   threads_.reserve(static_cast<size_t>(helpers_));
-  for (int i = 0; i < helpers_; i++) threads_.emplace_back([this] { helperLoop(); });
+  try {
+    for (int i = 0; i < helpers_; i++) threads_.emplace_back([this] { helperLoop(); });
+  } catch (const std::system_error& e) {
+    // The destructor will not run: join the started helpers here, or their std::thread
+    // destructors would std::terminate.
+    stopHelpers();
+    throw std::system_error(e.code(), "could not start the native backend's helper threads (" + std::to_string(threads_.size()) + " of " +
+                                          std::to_string(helpers_) + " started)");
+  } catch (...) {
+    stopHelpers();  // std::thread's own bookkeeping can throw std::bad_alloc too
+    throw;
+  }
 }
 
-Team::~Team() {
+Team::~Team() { stopHelpers(); }
+
+void Team::stopHelpers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     quit_.store(true);
   }
   wake_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 size_t Team::claim(uint64_t gen) {
@@ -64,10 +80,23 @@ void Team::run(size_t count, void (*fn)(void*, size_t), void* context) {
     wake_.notify_all();
   }
   size_t mine = 0;
-  for (size_t i; (i = claim(gen_)) != kNone; mine++) fn(context, i);
+  std::exception_ptr failure;
+  for (size_t i; (i = claim(gen_)) != kNone; mine++) {
+    try {
+      fn(context, i);
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  }
   // Only chunks a helper has claimed are waited for, and each is short.
   while (done_.load(std::memory_order_acquire) + mine < count) RECUR_TEAM_PAUSE();
+  if (helperFailed_.load(std::memory_order_relaxed)) {
+    if (!failure) failure = helperFailure_;
+    helperFailure_ = nullptr;
+    helperFailed_.store(false, std::memory_order_relaxed);
+  }
   busy_.store(false, std::memory_order_release);
+  if (failure) std::rethrow_exception(failure);
 }
 
 void Team::helperLoop() {
@@ -92,7 +121,11 @@ void Team::helperLoop() {
     if (quit_.load()) return;
     seen = gen;
     for (size_t i; (i = claim(gen)) != kNone;) {
-      fn_(context_, i);
+      try {
+        fn_(context_, i);
+      } catch (...) {
+        if (!helperFailed_.exchange(true, std::memory_order_relaxed)) helperFailure_ = std::current_exception();
+      }
       done_.fetch_add(1, std::memory_order_release);
     }
   }

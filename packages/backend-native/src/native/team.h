@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -22,7 +23,8 @@ namespace recur {
 
 class Team {
  public:
-  // `helpers` threads besides the caller; they sleep until the first loop.
+  // `helpers` threads besides the caller; they sleep until the first loop. Throws
+  // std::system_error when one cannot be started (after stopping those that did).
   explicit Team(int helpers);
   ~Team();
   Team(const Team&) = delete;
@@ -32,7 +34,9 @@ class Team {
 
   // Runs body(i) for every i in [0, count) on the caller and the helpers, and returns when all
   // have run. One loop at a time: a call made while another runs (or from inside a body) runs
-  // serially on its own thread.
+  // serially on its own thread. If a body throws, the other chunks still run, and once every
+  // claimed chunk is done the first exception is rethrown here, on the calling thread: it must
+  // not escape a helper (std::terminate) nor unwind the caller while helpers still use `body`.
   template <typename F>
   void run(size_t count, F&& body) {
     using Body = std::remove_reference_t<F>;
@@ -42,6 +46,7 @@ class Team {
  private:
   void run(size_t count, void (*fn)(void*, size_t), void* context);
   void helperLoop();
+  void stopHelpers();
   // The next chunk of generation `gen`, or kNone when that loop has no chunk left.
   size_t claim(uint64_t gen);
 
@@ -57,6 +62,10 @@ class Team {
   std::atomic<bool> busy_{false};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> quit_{false};
+  // A helper's exception in the current loop: written by the helper that sets helperFailed_,
+  // before its done_ increment, so the caller reads it after waiting for done_.
+  std::atomic<bool> helperFailed_{false};
+  std::exception_ptr helperFailure_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::thread> threads_;
