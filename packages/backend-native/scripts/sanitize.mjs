@@ -48,6 +48,7 @@ const args = [
   'test/queue.test.ts',
   'test/inference.test.ts',
   'test/packed.test.ts',
+  'test/native-errors.test.ts',
   '-t',
   '^(?!.*memory stays flat).*(kernel: |(LSTM|GRU) (lstm|gru)_|loss |optimizer |argument validation|execution queue|single-sequence inference|fused sequences on several batch rows)',
 ];

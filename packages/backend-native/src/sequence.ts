@@ -19,7 +19,7 @@ import type { NativeEngine, NativeHandle, SequenceCallArgs } from './addon.js';
 import { handleOf, NativeBuffer, optionalHandle } from './buffer.js';
 
 /** Length of the forward's `saved` workspace: cells [T,B,S·H], hs [T+1,B,H], cs (LSTM). */
-function savedLength(kind: CellKind, steps: number, batch: number, hidden: number): number {
+export function sequenceSavedLength(kind: CellKind, steps: number, batch: number, hidden: number): number {
   const states = (steps + 1) * batch * hidden;
   return steps * batch * SAVED_BLOCKS[kind] * hidden + (kind === 'lstm' ? 2 : 1) * states;
 }
@@ -50,7 +50,7 @@ export function sequenceForward(engine: NativeEngine, args: SequenceForwardArgs)
   const result: SequenceForwardResult = {
     output: new NativeBuffer(output, T * B * H),
     hN: new NativeBuffer(hN, B * H),
-    saved: new NativeBuffer(saved, save ? savedLength(kind, T, B, H) : 0),
+    saved: new NativeBuffer(saved, save ? sequenceSavedLength(kind, T, B, H) : 0),
   };
   if (cN) result.cN = new NativeBuffer(cN, B * H);
   return result;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon } from '../src/addon.js';
 import { fromNative, guardEngine } from '../src/errors.js';
 import { createNativeBackend } from '../src/index.js';
-import { describeNative } from './helpers.js';
+import { describeNative, nativeOf } from './helpers.js';
 
 type Engine = Record<string, (...args: unknown[]) => unknown>;
 
@@ -65,7 +65,7 @@ describe('fromNative: codes to typed errors', () => {
 describeNative('native errors reach JS typed', () => {
   const b = createNativeBackend({ threads: 2 });
   afterAll(() => b.destroy());
-  const engine = (b as unknown as { engine: Engine }).engine;
+  const engine = (nativeOf(b) as unknown as { engine: Engine }).engine;
 
   it('a bad argument that reaches C++ is a BackendError with the C++ message', () => {
     const x = b.upload(new Float32Array(4));
@@ -91,7 +91,7 @@ describeNative('native errors reach JS typed', () => {
 
   it('calls after destroy: BackendDestroyedError, thrown or rejected', async () => {
     const other = createNativeBackend({ threads: 1 });
-    const raw = (other as unknown as { engine: Engine }).engine;
+    const raw = (nativeOf(other) as unknown as { engine: Engine }).engine;
     const x = other.upload([1, 2]);
     const handle = (x as unknown as { handle: object }).handle;
     other.destroy();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addonPath, loadAddon } from '../src/addon.js';
-import { sequenceSavedLength } from '../src/index.js';
+import { sequenceSavedLength } from '../src/sequence.js';
 import { describeNative } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
