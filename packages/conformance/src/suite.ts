@@ -5,6 +5,7 @@ import { benchmarkShapeCases } from './benchmark-shapes.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
+import { optimizerCases } from './optimizer-cases.js';
 import type { CaseGroup, SuiteCase } from './suite-types.js';
 
 export interface ConformanceOptions extends CrossBackendOptions {
@@ -23,7 +24,7 @@ export interface ConformanceOptions extends CrossBackendOptions {
 
 /** All cases, grouped. Exposed so other runners (a browser page) can run the same list. */
 export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[] {
-  return [...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...benchmarkShapeCases()];
+  return [...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...optimizerCases(), ...benchmarkShapeCases()];
 }
 
 const GROUP_TITLES: Record<CaseGroup, string> = {
