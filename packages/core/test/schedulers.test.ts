@@ -95,17 +95,40 @@ describe('ReduceLROnPlateau', () => {
   it("mode 'min', relative threshold 0.1, patience 2, cooldown 1, factor 0.5, minLr 0.02", () => {
     const optimizer = sgd(0.1);
     const plateau = new ReduceLROnPlateau(optimizer, { factor: 0.5, patience: 2, threshold: 0.1, cooldown: 1, minLr: 0.02 });
-    const metrics = [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+    const metrics = [1, 1, 0.95, 0.92, 0.5, 0.5, 0.47, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
     const rates = metrics.map((m) => {
       plateau.step(m);
       return plateau.lastLr;
     });
-    // Step 1 sets best = 1; steps 2–4 are bad (1 is not < 0.9): after the third, lr halves and a
-    // cooldown step follows; step 5 improves (0.5 < 0.9) and is the cooldown step; steps 6–8 are
-    // bad (0.5 is not < 0.45): halve; step 9 is cooldown; 10–12 bad: 0.0125 is clipped to minLr
-    // 0.02; 13 cooldown; 14–16 bad: 0.02 cannot go lower, so it stays.
+    // Step 1 sets best = 1; steps 2–4 are bad (1, 0.95 and 0.92 are not < 0.9: within the
+    // threshold): after the third, lr halves and a cooldown step follows; step 5 improves
+    // (0.5 < 0.9) and is the cooldown step; steps 6–8 are bad (0.5 and 0.47 are not < 0.45):
+    // halve; step 9 is cooldown; 10–12 bad: 0.0125 is clipped to minLr 0.02; 13 cooldown;
+    // 14–16 bad: 0.02 cannot go lower, so it stays.
     expectClose(rates, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025, 0.02, 0.02, 0.02, 0.02, 0.02], 1e-15);
     expect(optimizer.lr).toBe(0.02);
+  });
+
+  it('cooldown 2 with patience 0: two steps after each reduction are not counted', () => {
+    const plateau = new ReduceLROnPlateau(sgd(1), { patience: 0, cooldown: 2, factor: 0.5 });
+    const rates = [1, 1, 1, 1, 1, 1, 1, 1].map((m) => {
+      plateau.step(m);
+      return plateau.lastLr;
+    });
+    // Step 1 sets the best; 2 is bad: halve; 3 and 4 are cooldown; 5 bad: halve; 6, 7 cooldown; 8 halve.
+    expect(rates).toEqual([1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125]);
+  });
+
+  it('a reduction smaller than eps is skipped', () => {
+    const optimizer = sgd(1.5e-8);
+    const plateau = new ReduceLROnPlateau(optimizer, { patience: 0, factor: 0.5 });
+    plateau.step(1);
+    plateau.step(1); // 1.5e-8 → 7.5e-9 would change it by 7.5e-9 ≤ eps 1e-8
+    expect(optimizer.lr).toBe(1.5e-8);
+    const coarse = new ReduceLROnPlateau(sgd(1.5e-8), { patience: 0, factor: 0.5, eps: 1e-9 });
+    coarse.step(1);
+    coarse.step(1);
+    expect(coarse.lastLr).toBe(7.5e-9);
   });
 
   it("mode 'max' with an absolute threshold; patience 0", () => {
