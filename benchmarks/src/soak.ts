@@ -9,19 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  Adam,
-  type Backend,
-  clipGradNorm,
-  createBackend,
-  crossEntropy,
-  Embedding,
-  Linear,
-  LSTM,
-  memory,
-  Random,
-  tidy,
-} from '@recur/core';
+import { Adam, type Backend, clipGradNorm, createBackend, crossEntropy, Embedding, Linear, LSTM, memory, Random, tidy } from '@recur/core';
 import '@recur/backend-js';
 import '@recur/backend-native';
 import '@recur/backend-webgpu';

@@ -7,6 +7,7 @@ import { contractCases } from './contract.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
+import { optimizerCases } from './optimizer-cases.js';
 import type { CaseGroup, SuiteCase } from './suite-types.js';
 
 export interface ConformanceOptions extends CrossBackendOptions {
@@ -25,7 +26,14 @@ export interface ConformanceOptions extends CrossBackendOptions {
 
 /** All cases, grouped. Exposed so other runners (a browser page) can run the same list. */
 export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[] {
-  return [...contractCases(), ...goldenCases(), ...finiteDifferenceCases(), ...crossBackendCases(options), ...benchmarkShapeCases()];
+  return [
+    ...contractCases(),
+    ...goldenCases(),
+    ...finiteDifferenceCases(),
+    ...crossBackendCases(options),
+    ...optimizerCases(),
+    ...benchmarkShapeCases(),
+  ];
 }
 
 const GROUP_TITLES: Record<CaseGroup, string> = {

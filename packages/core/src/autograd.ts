@@ -1,8 +1,9 @@
 import type { Backend, BackendBuffer } from './backend/interface.js';
-import { describeShape, RecurError, ShapeError } from './errors.js';
+import { AutogradError, describeShape, OptionsError, RecurError, ShapeError } from './errors.js';
+import { checkOptions, describeValue, type OptionsSchema, option } from './options.js';
 import { keep, tidy } from './scope.js';
 import { type Shape, sameShape, stridesOf } from './shape.js';
-import { type GradNode, Tensor, type TensorInit } from './tensor.js';
+import { type GradNode, Parameter, Tensor, type TensorInit } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -48,12 +49,28 @@ export function recordOp(
 ): Tensor[] {
   let node: GradNode | null = null;
   if (willRecord(inputs)) {
-    const needsInputGrad = inputs.map((t) => !!t?.requiresGrad);
+    // One indexed pass (see the note below on loops): which inputs need a gradient, and the
+    // version of every input, so backward() can tell whether one was modified in place since.
+    const count = inputs.length;
+    const needsInputGrad = new Array<boolean>(count);
+    const gradInputs = new Array<Tensor | null>(count);
+    // A copy: the caller's array (concat's list of tensors, say) is theirs to change later.
+    const recorded = new Array<Tensor | null>(count);
+    const versions = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const t = inputs[i];
+      needsInputGrad[i] = !!t?.requiresGrad;
+      gradInputs[i] = needsInputGrad[i] ? t : null;
+      recorded[i] = t;
+      versions[i] = t ? t.version : 0;
+    }
     node = {
       name,
-      inputs: inputs.map((t, i) => (needsInputGrad[i] ? t : null)),
+      inputs: gradInputs,
       outputCount: outputs.length,
       backward: (gradOutputs) => backward(gradOutputs, needsInputGrad),
+      recorded,
+      recordedVersions: versions,
     };
   }
   // A plain loop (no destructuring or callbacks): this runs for every op, often still in V8's
@@ -68,7 +85,7 @@ export function recordOp(
 
 const NO_GRAPH: TensorInit = {};
 
-/** A recorded reshape over the same storage: no copy forward or backward. */
+/** A recorded reshape over the same storage: no copy forward or backward (and no input values read). */
 export function recordView(x: Tensor, shape: Shape): Tensor {
   if (!(gradEnabled && x.requiresGrad)) return x.view(shape);
   const node: GradNode = { name: 'reshape', inputs: [x], outputCount: 1, backward: ([g]) => [g ? g.view(x.shape) : null] };
@@ -154,11 +171,57 @@ function accumulateIntoLeaf(leaf: Tensor, g: Tensor, pool: GradientPool): void {
   pool.release(g);
 }
 
+export interface BackwardOptions {
+  /**
+   * Keep the graph usable for another `backward()` (PyTorch's `retain_graph`); gradients of a
+   * second pass add to the first. Default false: a second pass through the graph throws.
+   */
+  retainGraph?: boolean;
+}
+
+const BACKWARD_OPTIONS: OptionsSchema<BackwardOptions> = { retainGraph: option.boolean };
+
+function describeTensor(t: Tensor): string {
+  return t instanceof Parameter && t.name !== undefined ? `parameter '${t.name}' ${describeShape(t.shape)}` : String(t);
+}
+
+/**
+ * Refuses, before any gradient is computed, a graph that was already back-propagated without
+ * `retainGraph` (running it again would add every gradient a second time) or one whose
+ * recorded inputs were modified in place since the forward pass (the gradient would match
+ * neither the old values nor the new ones).
+ */
+function checkGraph(order: readonly GradNode[]): void {
+  for (const node of order) {
+    if (node.released) {
+      throw new AutogradError(
+        `backward(): the graph through '${node.name}' was already back-propagated; pass { retainGraph: true } to the first backward() to run backward() through it again, or run the forward pass again`,
+      );
+    }
+    const recorded = node.recorded;
+    const versions = node.recordedVersions;
+    if (!recorded || !versions) continue;
+    for (let i = 0; i < recorded.length; i++) {
+      const t = recorded[i];
+      // A disposed input is reported by the backward function that reads it, if any does.
+      if (!t || t.disposed || t.version === versions[i]) continue;
+      throw new AutogradError(
+        `backward(): ${describeTensor(t)} was modified in place (version ${versions[i]} → ${t.version}) after the forward pass that used it in '${node.name}' (by an optimizer step, loadStateDict or copyFrom), so its gradient would match neither the old nor the new values; call backward() before modifying it, or run the forward pass again`,
+      );
+    }
+  }
+}
+
 /**
  * Back-propagates from `root`, accumulating into the `.grad` of every leaf tensor that
- * requires a gradient. `seed` defaults to 1 for a one-element root.
+ * requires a gradient. `seed` defaults to 1 for a one-element root. The graph can be
+ * back-propagated once, unless `options.retainGraph` keeps it for another pass.
  */
-export function backward(root: Tensor, seed?: Tensor): void {
+export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
+  checkOptions('backward', options, BACKWARD_OPTIONS);
+  if (seed != null && !(seed instanceof Tensor)) {
+    throw new OptionsError(`backward(grad): grad must be a Tensor shaped like the root, received ${describeValue(seed)}`);
+  }
   if (!root.requiresGrad) {
     throw new RecurError(`backward(): ${root} does not require a gradient; create inputs with { requiresGrad: true } or use parameters`);
   }
@@ -172,6 +235,8 @@ export function backward(root: Tensor, seed?: Tensor): void {
       `backward(): the root must hold one element (a loss), received ${describeShape(root.shape)}; pass a gradient of that shape instead`,
     );
   }
+  const order = root.gradFn ? reverseTopologicalOrder(root.gradFn) : [];
+  checkGraph(order);
   noGrad(() => {
     const start = seed ?? Tensor.fromBuffer(root.backend, root.backend.fill(root.size, 1), root.shape);
     const pool = new GradientPool(new Set(seed ? [seed] : []));
@@ -191,7 +256,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
     };
     slotsOf(root.gradFn)[root.outputIndex] = start;
 
-    for (const node of reverseTopologicalOrder(root.gradFn)) {
+    for (const node of order) {
       const gradOutputs = slots.get(node);
       slots.delete(node);
       if (!gradOutputs || gradOutputs.every((g) => g === null)) continue;
@@ -227,4 +292,5 @@ export function backward(root: Tensor, seed?: Tensor): void {
       });
     }
   });
+  if (!options.retainGraph) for (const node of order) node.released = true;
 }

@@ -6,7 +6,7 @@
  */
 import './tensor-methods.js';
 
-export { isGradEnabled, noGrad } from './autograd.js';
+export { type BackwardOptions, isGradEnabled, noGrad } from './autograd.js';
 export { DEFAULT_ALLOCATION_LIMIT, getAllocationLimit, setAllocationLimit } from './backend/allocation.js';
 export type { MemoryInfo } from './backend/checked.js';
 export type { DType } from './backend/constants.js';
@@ -41,9 +41,15 @@ export {
 export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
-export { GRU, type LayerOptions, LeakyRNN, LSTM, RNN, UGRNN } from './nn/layers.js';
+export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
-export { type HostArray, type LoadStateDictOptions, Module, type ModuleOptions } from './nn/module.js';
+export {
+  type HostArray,
+  type LoadStateDictOptions,
+  Module,
+  type ModuleOptions,
+  type ModuleOptionsCheck,
+} from './nn/module.js';
 export {
   type CellFactoryArgs,
   type RecurrentForwardOptions,
@@ -73,6 +79,7 @@ export { type CrossEntropyOptions, checkFinite, crossEntropy, mse } from './ops/
 export { linear, matmul } from './ops/matmul.js';
 export { mean, type ReduceOptions, sum } from './ops/reduce.js';
 export { concat, gatherRows, permute, reshape, slice, stack, transpose, unstack } from './ops/shape-ops.js';
+export { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from './options.js';
 export { manualSeed, Random } from './random.js';
 export {
   type BackendOptions,
@@ -84,7 +91,7 @@ export {
 } from './registry.js';
 export { keep, tidy } from './scope.js';
 export type { Shape } from './shape.js';
-export { disposeAll, full, Parameter, Tensor, type TensorOptions, tensor, zeros } from './tensor.js';
+export { disposeAll, full, Parameter, type ParameterOptions, Tensor, type TensorOptions, tensor, zeros } from './tensor.js';
 export { type BpttChunk, bpttChunks, detachState, type TruncatedBpttOptions, truncatedBptt } from './train/bptt.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradValue } from './train/clip.js';
 export { type AccuracyOptions, accuracy, perplexity } from './train/metrics.js';
@@ -98,3 +105,18 @@ export {
   SGD,
   type SGDOptions,
 } from './train/optimizers.js';
+export {
+  CosineAnnealingLR,
+  type CosineAnnealingLROptions,
+  LinearLR,
+  type LinearLROptions,
+  LRScheduler,
+  type LRSchedulerState,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauState,
+  SequentialLR,
+  type SequentialLROptions,
+  StepLR,
+  type StepLROptions,
+} from './train/schedulers.js';

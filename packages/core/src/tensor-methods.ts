@@ -2,12 +2,13 @@
  * The ops as tensor methods (`a.add(b)`, `loss.backward()`), attached here rather than in
  * tensor.ts so the op modules can import `Tensor` without a cycle.
  */
-import { backward } from './autograd.js';
+import { type BackwardOptions, backward } from './autograd.js';
 import * as ew from './ops/elementwise.js';
 import { type CrossEntropyOptions, crossEntropy, mse } from './ops/loss.js';
 import { linear, matmul } from './ops/matmul.js';
 import { mean, type ReduceOptions, sum } from './ops/reduce.js';
 import { concat, permute, reshape, slice, transpose } from './ops/shape-ops.js';
+import { isPlainObject } from './options.js';
 import type { Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -38,8 +39,12 @@ declare module './tensor.js' {
     slice(axis: number, start: number, length: number): Tensor;
     crossEntropy(targets: ArrayLike<number>, options?: CrossEntropyOptions): Tensor;
     mse(target: Tensor): Tensor;
-    /** Back-propagates from this tensor (a loss, or with `grad` of this shape). */
-    backward(grad?: Tensor): void;
+    /**
+     * Back-propagates from this tensor (a loss, or with `grad` of this shape). A graph is
+     * back-propagated once unless `{ retainGraph: true }` keeps it: `loss.backward({ retainGraph: true })`.
+     */
+    backward(options?: BackwardOptions): void;
+    backward(grad: Tensor | undefined, options?: BackwardOptions): void;
   }
 }
 
@@ -119,8 +124,10 @@ const methods: Partial<Tensor> = {
   mse(this: Tensor, target) {
     return mse(this, target);
   },
-  backward(this: Tensor, grad) {
-    backward(this, grad);
+  backward(this: Tensor, gradOrOptions?: Tensor | BackwardOptions, options?: BackwardOptions) {
+    // `loss.backward({ retainGraph: true })` reads like PyTorch's `loss.backward(retain_graph=True)`.
+    if (isPlainObject(gradOrOptions)) backward(this, undefined, gradOrOptions);
+    else backward(this, gradOrOptions as Tensor | undefined, options);
   },
 };
 

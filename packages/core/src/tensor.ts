@@ -1,7 +1,8 @@
 import { checkAllocation } from './backend/allocation.js';
 import { checkedBackend } from './backend/checked.js';
 import type { Backend, BackendBuffer, DType, FloatArray } from './backend/interface.js';
-import { BackendMismatchError, DisposedTensorError, describeShape, ShapeError } from './errors.js';
+import { BackendMismatchError, DisposedTensorError, describeShape, OptionsError, ShapeError } from './errors.js';
+import { checkOptions, describeValue, hostNumbers, type OptionsSchema, option } from './options.js';
 import { getDefaultBackend } from './registry.js';
 import { trackTensor, untrackTensor } from './scope.js';
 import { assertValidShape, type Shape, sizeOf } from './shape.js';
@@ -17,17 +18,29 @@ export interface GradNode {
   readonly inputs: readonly (Tensor | null)[];
   readonly outputCount: number;
   backward(gradOutputs: readonly (Tensor | null)[]): (Tensor | null)[];
+  /**
+   * Every input as recorded, including those needing no gradient (whose values `backward` may
+   * still read), and the storage version of each at record time: `backward()` refuses to run
+   * the node if one was modified in place since. Absent on nodes that read no input values.
+   */
+  readonly recorded?: readonly (Tensor | null)[];
+  readonly recordedVersions?: readonly number[];
+  /** Set when a `backward()` without `retainGraph` went through this node. */
+  released?: boolean;
 }
 
 /**
  * Reference-counted backend storage, shared by a tensor and its views (`reshape`, `detach`).
- * The buffer is disposed when the last tensor referring to it is disposed.
+ * The buffer is disposed when the last tensor referring to it is disposed. `version` counts
+ * in-place modifications (PyTorch's version counter), so a graph that saved the tensor can tell
+ * that its values changed before `backward()`.
  */
 class Storage {
   private refs = 1;
   constructor(
     readonly backend: Backend,
     public buffer: BackendBuffer | null,
+    public version = 0,
   ) {}
   retain(): this {
     this.refs++;
@@ -106,6 +119,20 @@ export class Tensor {
     return this.gradFn === null;
   }
 
+  /** How many times the storage (shared with views) was modified in place; -1 once disposed. */
+  get version(): number {
+    return this.storage?.version ?? -1;
+  }
+
+  /**
+   * Records an in-place modification of the values (an optimizer update, clipping a gradient):
+   * any graph that saved this tensor, or a view of it, then refuses to back-propagate with the
+   * changed values. Whoever writes into `buffer` in place calls it.
+   */
+  bumpVersion(): void {
+    this.liveStorage().version++;
+  }
+
   /** The backing buffer; throws `DisposedTensorError` after `dispose()`. */
   get buffer(): BackendBuffer {
     return this.liveStorage().buffer as BackendBuffer;
@@ -169,25 +196,41 @@ export class Tensor {
  * A trainable tensor: a leaf that requires a gradient, is never disposed by `tidy`, and whose
  * values can be replaced (`loadStateDict`) or updated in place by an optimizer.
  */
+export interface ParameterOptions {
+  /** Default true; false makes non-trained state (a module's buffer). */
+  requiresGrad?: boolean;
+}
+
+const PARAMETER_OPTIONS: OptionsSchema<ParameterOptions> = { requiresGrad: option.boolean };
+
 export class Parameter extends Tensor {
-  constructor(backend: Backend, data: ArrayLike<number>, shape: Shape, options: { requiresGrad?: boolean } = {}) {
-    assertValidShape(shape, 'shape');
-    if (sizeOf(shape) !== data.length) {
-      throw new ShapeError(`Parameter: data has ${data.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
-    }
+  /**
+   * The name a module registered it under, for error messages. A parameter registered twice
+   * (a cell's `weight_hh`, then its layer's `weight_hh_l0`) keeps the last name.
+   */
+  name: string | undefined;
+
+  constructor(backend: Backend, data: ArrayLike<number>, shape: Shape, options: ParameterOptions = {}) {
+    checkOptions('Parameter', options, PARAMETER_OPTIONS);
+    const numbers = hostNumbers(data, 'Parameter: data');
+    checkDataFitsShape('Parameter', numbers, shape);
     const checked = checkedBackend(backend);
-    super(checked, new Storage(checked, checked.upload(data)), shape, { requiresGrad: options.requiresGrad ?? true, tracked: false });
+    super(checked, new Storage(checked, checked.upload(numbers)), shape, { requiresGrad: options.requiresGrad ?? true, tracked: false });
   }
 
-  /** Replaces the values with a copy of `data` (same number of elements). */
-  copyFrom(data: ArrayLike<number>): void {
+  /**
+   * Replaces the values with a copy of `data` (same number of elements). The new storage
+   * continues the version count: a graph that saved the old values sees the change.
+   */
+  copyFrom(values: ArrayLike<number>): void {
+    const data = hostNumbers(values, 'Parameter.copyFrom: data');
     if (data.length !== this.size) {
       throw new ShapeError(
         `Parameter.copyFrom: expected ${this.size} values for shape ${describeShape(this.shape)}, received ${data.length}`,
       );
     }
     const old = this.liveStorage();
-    this.storage = new Storage(this.backend, this.backend.upload(data));
+    this.storage = new Storage(this.backend, this.backend.upload(data), old.version + 1);
     old.release();
   }
 }
@@ -197,30 +240,52 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
+const TENSOR_OPTIONS: OptionsSchema<TensorOptions> = { backend: option.backend, requiresGrad: option.boolean };
+
+/** Throws unless `shape` is an array of non-negative integers (`zeros(5)` names the mistake). */
+function checkShape(where: string, shape: unknown): asserts shape is Shape {
+  if (!Array.isArray(shape) && !(ArrayBuffer.isView(shape) && !(shape instanceof DataView))) {
+    throw new ShapeError(`${where}: shape must be an array of non-negative integers such as [2, 3], received ${describeValue(shape)}`);
+  }
+  assertValidShape(shape as Shape, `${where}: shape`);
+}
+
+/** Throws unless `shape` is valid and `data` (already checked to hold numbers) has exactly its size. */
+function checkDataFitsShape(where: string, data: ArrayLike<number>, shape: unknown): asserts shape is Shape {
+  checkShape(where, shape);
+  if (sizeOf(shape) !== data.length) {
+    throw new ShapeError(`${where}: data has ${data.length} elements but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
+  }
+}
+
 /** Creates a tensor from host data (copied). `shape` defaults to `[data.length]`. */
 export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
-  const resolvedShape = shape ?? [data.length];
-  assertValidShape(resolvedShape, 'shape');
-  if (sizeOf(resolvedShape) !== data.length) {
-    throw new ShapeError(
-      `tensor: data has ${data.length} elements but shape ${describeShape(resolvedShape)} needs ${sizeOf(resolvedShape)}`,
-    );
-  }
+  checkOptions('tensor', options, TENSOR_OPTIONS);
+  // Typed arrays can only hold numbers and pass at once; plain arrays are checked and copied in one pass.
+  const numbers = hostNumbers(data, 'tensor: data');
+  const resolvedShape = shape ?? [numbers.length];
+  checkDataFitsShape('tensor', numbers, resolvedShape);
   const backend = checkedBackend(options.backend ?? getDefaultBackend());
-  checkAllocation(backend, data.length, () => `tensor: a tensor of shape ${describeShape(resolvedShape)}`);
-  return Tensor.fromBuffer(backend, backend.upload(data), resolvedShape, { requiresGrad: options.requiresGrad ?? false });
+  checkAllocation(backend, numbers.length, () => `tensor: a tensor of shape ${describeShape(resolvedShape)}`);
+  return Tensor.fromBuffer(backend, backend.upload(numbers), resolvedShape, { requiresGrad: options.requiresGrad ?? false });
 }
 
 /** A tensor filled with one value. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
-  assertValidShape(shape, 'shape');
-  const backend = checkedBackend(options.backend ?? getDefaultBackend());
-  checkAllocation(backend, sizeOf(shape), () => `full: a tensor of shape ${describeShape(shape)}`);
-  return Tensor.fromBuffer(backend, backend.fill(sizeOf(shape), value), shape, { requiresGrad: options.requiresGrad ?? false });
+  return filled('full', shape, value, options);
 }
 
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
+}
+
+function filled(where: string, shape: Shape, value: number, options: TensorOptions): Tensor {
+  checkOptions(where, options, TENSOR_OPTIONS);
+  checkShape(where, shape);
+  if (typeof value !== 'number') throw new OptionsError(`${where}: value must be a number, received ${describeValue(value)}`);
+  const backend = checkedBackend(options.backend ?? getDefaultBackend());
+  checkAllocation(backend, sizeOf(shape), () => `${where}: a tensor of shape ${describeShape(shape)}`);
+  return Tensor.fromBuffer(backend, backend.fill(sizeOf(shape), value), shape, { requiresGrad: options.requiresGrad ?? false });
 }
 
 /** Throws unless every tensor lives on the same backend instance; returns that backend. */

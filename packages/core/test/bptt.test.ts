@@ -16,7 +16,7 @@ import { expectClose, expectError, expectGradientsMatch, f64, numericParamGradie
 
 describe('bpttChunks', () => {
   it('length 10, k1 3, k2 6', () => {
-    expect(bpttChunks(10, 3, 6)).toEqual([
+    expect([...bpttChunks(10, 3, 6)]).toEqual([
       { index: 0, start: 0, lossStart: 0, end: 3 },
       { index: 1, start: 0, lossStart: 3, end: 6 },
       { index: 2, start: 3, lossStart: 6, end: 9 },
@@ -25,14 +25,14 @@ describe('bpttChunks', () => {
   });
 
   it('k2 defaults to k1: disjoint chunks', () => {
-    expect(bpttChunks(10, 3)).toEqual([
+    expect([...bpttChunks(10, 3)]).toEqual([
       { index: 0, start: 0, lossStart: 0, end: 3 },
       { index: 1, start: 3, lossStart: 3, end: 6 },
       { index: 2, start: 6, lossStart: 6, end: 9 },
       { index: 3, start: 9, lossStart: 9, end: 10 },
     ]);
-    expect(bpttChunks(4, 4, 4)).toEqual([{ index: 0, start: 0, lossStart: 0, end: 4 }]);
-    expect(bpttChunks(3, 5)).toEqual([{ index: 0, start: 0, lossStart: 0, end: 3 }]);
+    expect([...bpttChunks(4, 4, 4)]).toEqual([{ index: 0, start: 0, lossStart: 0, end: 4 }]);
+    expect([...bpttChunks(3, 5)]).toEqual([{ index: 0, start: 0, lossStart: 0, end: 3 }]);
   });
 
   it('k2 must be a multiple of k1 (ValueRangeError), and sizes positive integers', () => {
@@ -139,7 +139,7 @@ describe('truncatedBptt', () => {
           return next;
         },
       });
-      expect(records.map((r) => r.chunk)).toEqual(bpttChunks(T, k1, k2));
+      expect(records.map((r) => r.chunk)).toEqual([...bpttChunks(T, k1, k2)]);
       // Chunk 0 starts from the initial state; every later chunk from the state an earlier chunk ended with.
       for (const r of records) {
         const expected = r.chunk.start === 0 ? { h: await values(h0), c: await values(c0) } : endStates.get(r.chunk.start);

@@ -96,7 +96,7 @@ describe('backward', () => {
       );
       const loss = crossEntropy(head.forward(rnn.forward(x, { lengths: [4, 3] }).output), [0, 1, 2, 3, 3, 2, 1, -100]);
       const before = live();
-      loss.backward();
+      loss.backward({ retainGraph: true });
       const leaves = rnn.parameters().length + head.parameters().length + 1;
       expect(live() - before).toBe(leaves);
       // A second backward through the same graph replaces each gradient by the sum: still one buffer each.

@@ -7,6 +7,7 @@
  * `createBackend` returns this form; core passes every backend it is given through it.
  */
 import { BackendDestroyedError, ShapeError, ValueRangeError } from '../errors.js';
+import { assertArrayLikeOfNumbers } from '../options.js';
 import { checkedFused } from './checked-fused.js';
 import { BufferLedger, dims, finite, indices, integer, notNaN, object, oneOf, optionalBoolean } from './checks.js';
 import { BINARY_OPS, CELL_KINDS, GATE_COUNT, SAVED_BLOCKS, UNARY_OPS } from './constants.js';
@@ -98,11 +99,8 @@ export class CheckedBackend implements Backend {
       throw new ShapeError(`${M}: data must be an array or typed array of numbers, received ${String(data)}`);
     }
     integer(M, 'data.length', data.length);
-    if (!ArrayBuffer.isView(data)) {
-      for (let i = 0; i < data.length; i++) {
-        if (typeof data[i] !== 'number') throw new ValueRangeError(`${M}: data[${i}] must be a number, received ${typeof data[i]}`);
-      }
-    }
+    // Typed arrays pass at once; core's tensor() hands over only typed arrays, so only direct callers' arrays are scanned.
+    assertArrayLikeOfNumbers(data, `${M}: data`);
     this.ledger.allocation(M, 'the buffer', data.length);
     return this.ledger.adopt(this.unchecked.upload(data));
   }

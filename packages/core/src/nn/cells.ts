@@ -3,8 +3,9 @@ import { ValueRangeError } from '../errors.js';
 import { cellStep } from '../ops/cell.js';
 import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
+import { type OptionsSchema, option, required } from '../options.js';
 import type { Parameter, Tensor } from '../tensor.js';
-import { Module, type ModuleOptions } from './module.js';
+import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
 
 /**
  * A recurrent cell, `state[t] = CELL(state[t-1], x[t])`. Anything implementing this gets
@@ -45,7 +46,27 @@ export interface CellOptions extends ModuleOptions {
   hiddenSize: number;
   /** Default true. */
   bias?: boolean;
+  /**
+   * Accepted and ignored, so a `RecurrentLayer` cell factory can pass its arguments straight
+   * on: `cell: (args) => new LeakyCell({ ...args, tau: 4 })`.
+   */
+  layer?: number;
+  direction?: number;
 }
+
+export const CELL_OPTIONS: OptionsSchema<CellOptions> = {
+  ...MODULE_OPTIONS,
+  inputSize: required(option.positiveInteger),
+  hiddenSize: required(option.positiveInteger),
+  bias: option.boolean,
+  layer: option.nonNegativeInteger,
+  direction: option.nonNegativeInteger,
+};
+
+/** The nonlinearities of Elman cells; others (sigmoid) are not implemented. */
+export const ELMAN_NONLINEARITIES = ['tanh', 'relu'] as const;
+
+const CELL_KIND = option.oneOf(...(Object.keys(GATE_COUNT) as CellKind[]));
 
 export function assertPositiveInteger(value: number, argument: string): void {
   if (!Number.isInteger(value) || value < 1) {
@@ -68,9 +89,8 @@ export class FusedCell extends Module implements Cell {
     readonly kind: CellKind,
     options: CellOptions,
   ) {
-    super(options);
-    assertPositiveInteger(options.inputSize, 'inputSize');
-    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
+    super(options, { where: 'FusedCell', schema: CELL_OPTIONS });
+    CELL_KIND.check(kind, 'FusedCell: kind');
     this.inputSize = options.inputSize;
     this.hiddenSize = options.hiddenSize;
     this.stateSize = kind === 'lstm' ? 2 : 1;
@@ -108,6 +128,13 @@ export interface LeakyCellOptions extends CellOptions {
   learnTau?: boolean;
 }
 
+const LEAKY_CELL_OPTIONS: OptionsSchema<LeakyCellOptions> = {
+  ...CELL_OPTIONS,
+  nonlinearity: option.oneOf(...ELMAN_NONLINEARITIES),
+  tau: option.either(option.finiteNumber, option.arrayLikeOfNumbers),
+  learnTau: option.boolean,
+};
+
 /**
  * Leaky-integrator Elman cell: `h' = (1 − 1/τ) ⊙ h + (1/τ) ⊙ act(W_ih x + b_ih + W_hh h + b_hh)`
  * with a per-unit time constant τ (τ = 1 is the Elman cell). Built from core's differentiable
@@ -125,9 +152,7 @@ export class LeakyCell extends Module implements Cell {
   private readonly activation: (x: Tensor) => Tensor;
 
   constructor(options: LeakyCellOptions) {
-    super(options);
-    assertPositiveInteger(options.inputSize, 'inputSize');
-    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
+    super(options, { where: 'LeakyCell', schema: LEAKY_CELL_OPTIONS });
     this.inputSize = options.inputSize;
     this.hiddenSize = options.hiddenSize;
     const H = this.hiddenSize;

@@ -1,8 +1,8 @@
-import { ValueRangeError } from '../errors.js';
 import { mul } from '../ops/elementwise.js';
+import { type OptionsSchema, option } from '../options.js';
 import type { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { Module, type ModuleOptions } from './module.js';
+import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
 
 /** An inverted-dropout mask shaped like `like`: 0 with probability p, else 1/(1 − p). */
 export function dropoutMask(like: Tensor, p: number, random: Random): Tensor {
@@ -17,14 +17,15 @@ export interface DropoutOptions extends ModuleOptions {
   p?: number;
 }
 
+const DROPOUT_OPTIONS: OptionsSchema<DropoutOptions> = { ...MODULE_OPTIONS, p: option.numberIn(0, 1, '[)') };
+
 /** Inverted dropout in training mode; the identity in eval mode. */
 export class Dropout extends Module {
   readonly p: number;
 
   constructor(options: DropoutOptions = {}) {
-    super(options);
+    super(options, { where: 'Dropout', schema: DROPOUT_OPTIONS });
     this.p = options.p ?? 0.5;
-    if (!(this.p >= 0 && this.p < 1)) throw new ValueRangeError(`Dropout: p must be in [0, 1), received ${this.p}`);
   }
 
   forward(x: Tensor): Tensor {

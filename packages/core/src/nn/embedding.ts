@@ -1,14 +1,20 @@
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { gatherRows } from '../ops/shape-ops.js';
+import { type OptionsSchema, option, required } from '../options.js';
 import { assertValidShape, type Shape, sizeOf } from '../shape.js';
 import type { Parameter, Tensor } from '../tensor.js';
-import { assertPositiveInteger } from './cells.js';
-import { Module, type ModuleOptions } from './module.js';
+import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
 
 export interface EmbeddingOptions extends ModuleOptions {
   numEmbeddings: number;
   embeddingDim: number;
 }
+
+const EMBEDDING_OPTIONS: OptionsSchema<EmbeddingOptions> = {
+  ...MODULE_OPTIONS,
+  numEmbeddings: required(option.positiveInteger),
+  embeddingDim: required(option.positiveInteger),
+};
 
 /** A lookup table `weight [numEmbeddings, embeddingDim]`, initialised N(0, 1) like PyTorch. */
 export class Embedding extends Module {
@@ -17,9 +23,7 @@ export class Embedding extends Module {
   readonly weight: Parameter;
 
   constructor(options: EmbeddingOptions) {
-    super(options);
-    assertPositiveInteger(options.numEmbeddings, 'numEmbeddings');
-    assertPositiveInteger(options.embeddingDim, 'embeddingDim');
+    super(options, { where: 'Embedding', schema: EMBEDDING_OPTIONS });
     this.numEmbeddings = options.numEmbeddings;
     this.embeddingDim = options.embeddingDim;
     this.weight = this.addParameter('weight', (n) => this.random.normalArray(n), [this.numEmbeddings, this.embeddingDim]);

@@ -2,6 +2,7 @@ import { checkAllocation } from '../backend/allocation.js';
 import { checkedBackend } from '../backend/checked.js';
 import type { Backend } from '../backend/interface.js';
 import { describeShape, StateDictError } from '../errors.js';
+import { checkOptions, isArrayLikeOfNumbers, isPlainObject, type OptionSpec, type OptionsSchema, option } from '../options.js';
 import { globalGenerator, Random } from '../random.js';
 import { getDefaultBackend } from '../registry.js';
 import { assertValidShape, type Shape, sameShape, sizeOf } from '../shape.js';
@@ -26,6 +27,24 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
+/** The schema of `ModuleOptions`, which every built-in module's schema extends. */
+export const MODULE_OPTIONS: OptionsSchema<ModuleOptions> = {
+  backend: option.backend,
+  seed: option.finiteNumber,
+  random: option.instance(Random, 'a Random generator'),
+};
+
+const LOAD_STATE_DICT_OPTIONS: OptionsSchema<LoadStateDictOptions> = { strict: option.boolean };
+
+/**
+ * How a subclass that knows every option it accepts has them checked: its name for messages
+ * and its whole schema (extending `MODULE_OPTIONS`). Unknown keys are then errors.
+ */
+export interface ModuleOptionsCheck {
+  where: string;
+  schema: Readonly<Record<string, OptionSpec>>;
+}
+
 /**
  * Base of every layer: named parameters (PyTorch names, registration order), named buffers
  * (non-trained state such as a fixed time constant), child modules, and train/eval mode.
@@ -38,7 +57,22 @@ export abstract class Module {
   private readonly ownBuffers = new Map<string, Parameter>();
   private readonly children = new Map<string, Module>();
 
-  constructor(options: ModuleOptions = {}) {
+  /**
+   * `check` is for subclasses that pass their whole schema up, so options are checked once,
+   * strictly. Without it only `backend`, `seed` and `random` are checked and other keys are
+   * left to the subclass (a user-defined cell may receive a factory's arguments, say).
+   */
+  constructor(options: ModuleOptions = {}, check?: ModuleOptionsCheck) {
+    if (check) {
+      checkOptions(check.where, options as Record<string, unknown>, check.schema);
+    } else {
+      const where = new.target.name || 'Module';
+      checkOptions(
+        where,
+        isPlainObject(options) ? { backend: options.backend, seed: options.seed, random: options.random } : options,
+        MODULE_OPTIONS,
+      );
+    }
     this.backend = checkedBackend(options.backend ?? getDefaultBackend());
     this.random = options.random ?? (options.seed === undefined ? globalGenerator() : new Random(options.seed));
   }
@@ -57,6 +91,7 @@ export abstract class Module {
   /** Registers an existing parameter under `name` (it may also belong to another module). */
   registerParameter(name: string, parameter: Parameter): void {
     this.ownParameters.set(name, parameter);
+    parameter.name = name;
   }
 
   /** Creates and registers non-trained state that `stateDict` saves (`requiresGrad` false). */
@@ -75,6 +110,7 @@ export abstract class Module {
 
   registerBuffer(name: string, buffer: Parameter): void {
     this.ownBuffers.set(name, buffer);
+    buffer.name = name;
   }
 
   /** This module's own buffers (not its children's). */
@@ -116,6 +152,7 @@ export abstract class Module {
    * anything is written, so a failed load leaves the module unchanged.
    */
   async loadStateDict(dict: Record<string, Tensor | HostArray>, options: LoadStateDictOptions = {}): Promise<void> {
+    checkOptions('loadStateDict', options, LOAD_STATE_DICT_OPTIONS);
     const strict = options.strict ?? true;
     const own = new Map(this.namedState());
     const problems: string[] = [];
@@ -127,6 +164,8 @@ export abstract class Module {
       }
       if (!sameShape(entry.shape, target.shape)) {
         problems.push(`'${name}' has shape ${describeShape(entry.shape)} but the module expects ${describeShape(target.shape)}`);
+      } else if ('data' in entry && !isArrayLikeOfNumbers(entry.data)) {
+        problems.push(`'${name}' data must be an array or typed array of numbers`);
       } else if ('data' in entry && entry.data.length !== target.size) {
         problems.push(`'${name}' holds ${entry.data.length} values but its shape ${describeShape(entry.shape)} needs ${target.size}`);
       }

@@ -4,11 +4,12 @@ import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
 import { fusedSequence, fusedStack } from '../ops/sequence.js';
 import { concat, gatherRows, permute, reshape, stack, unstack } from '../ops/shape-ops.js';
+import { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from '../options.js';
 import type { Random } from '../random.js';
 import { commonBackend, Tensor } from '../tensor.js';
-import { assertPositiveInteger, type Cell, type FusedCellWeights } from './cells.js';
+import type { Cell, FusedCellWeights } from './cells.js';
 import { dropoutMask } from './dropout.js';
-import { Module, type ModuleOptions } from './module.js';
+import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
 
 export interface CellFactoryArgs {
   inputSize: number;
@@ -40,6 +41,31 @@ export interface RecurrentLayerOptions extends ModuleOptions {
   cell: (args: CellFactoryArgs) => Cell;
 }
 
+/** The options every recurrent layer accepts, without `cell` (built-in layers supply their own). */
+export const LAYER_OPTIONS: OptionsSchema<Omit<RecurrentLayerOptions, 'cell'>> = {
+  ...MODULE_OPTIONS,
+  inputSize: required(option.positiveInteger),
+  hiddenSize: required(option.positiveInteger),
+  numLayers: option.positiveInteger,
+  bidirectional: option.boolean,
+  batchFirst: option.boolean,
+  dropout: option.numberIn(0, 1, '[)'),
+  residual: option.boolean,
+};
+
+const RECURRENT_LAYER_OPTIONS: OptionsSchema<RecurrentLayerOptions> = { ...LAYER_OPTIONS, cell: required(option.function) };
+
+/**
+ * What a subclass with a built-in cell (`LSTM`, `LeakyRNN`…) passes to `RecurrentLayer`: its
+ * name for messages, the schema of the options it accepts (`LAYER_OPTIONS` plus its own, and
+ * no `cell`) and its cell factory.
+ */
+export interface BuiltInCell {
+  where: string;
+  schema: Readonly<Record<string, OptionSpec>>;
+  cell: (args: CellFactoryArgs) => Cell;
+}
+
 export interface RecurrentForwardOptions {
   /** Initial hidden state `[numLayers·D, B, H]`; zeros when omitted. */
   h0?: Tensor;
@@ -50,6 +76,13 @@ export interface RecurrentForwardOptions {
   /** Per-sequence lengths in [1, T] (PyTorch packed-sequence semantics). */
   lengths?: ArrayLike<number>;
 }
+
+const FORWARD_OPTIONS: OptionsSchema<RecurrentForwardOptions> = {
+  h0: option.instance(Tensor, 'a Tensor'),
+  c0: option.instance(Tensor, 'a Tensor'),
+  state: option.arrayOf(Tensor, 'a Tensor'),
+  lengths: option.arrayLikeOfNumbers,
+};
 
 export interface RecurrentOutput {
   /** `[T, B, D·H]` (or `[B, T, D·H]` with batchFirst); zero past each sequence's length. */
@@ -79,14 +112,18 @@ export class RecurrentLayer extends Module {
   readonly cells: Cell[][];
   /** Set when every layer is one fused cell of one kind in one direction, with no residual connections. */
   private readonly stack: { kind: CellKind; layers: FusedCellWeights[] } | null;
+  /** The class name in messages (`LSTM.forward: …`). */
+  private readonly where: string;
 
-  constructor(options: RecurrentLayerOptions) {
-    super(options);
-    assertPositiveInteger(options.inputSize, 'inputSize');
-    assertPositiveInteger(options.hiddenSize, 'hiddenSize');
-    assertPositiveInteger(options.numLayers ?? 1, 'numLayers');
+  /**
+   * `builtIn` is for subclasses that supply the cell: their options are then checked against
+   * their own schema (once, here), and `options.cell` is not read.
+   */
+  constructor(options: RecurrentLayerOptions, builtIn?: BuiltInCell) {
+    super(options, builtIn ?? { where: 'RecurrentLayer', schema: RECURRENT_LAYER_OPTIONS });
+    this.where = builtIn?.where ?? 'RecurrentLayer';
+    const makeCell = builtIn?.cell ?? options.cell;
     const dropout = options.dropout ?? 0;
-    if (!(dropout >= 0 && dropout < 1)) throw new ValueRangeError(`dropout must be in [0, 1), received ${dropout}`);
     this.inputSize = options.inputSize;
     this.hiddenSize = options.hiddenSize;
     this.numLayers = options.numLayers ?? 1;
@@ -100,7 +137,7 @@ export class RecurrentLayer extends Module {
       const row: Cell[] = [];
       for (let direction = 0; direction < directions; direction++) {
         const inputSize = layer === 0 ? this.inputSize : directions * this.hiddenSize;
-        const cell = options.cell({ inputSize, hiddenSize: this.hiddenSize, layer, direction, backend: this.backend, random: this.random });
+        const cell = makeCell({ inputSize, hiddenSize: this.hiddenSize, layer, direction, backend: this.backend, random: this.random });
         if (cell.inputSize !== inputSize || cell.hiddenSize !== this.hiddenSize) {
           throw new ShapeError(
             `cell factory returned a cell of inputSize ${cell.inputSize}, hiddenSize ${cell.hiddenSize} for layer ${layer}; expected ${inputSize}, ${this.hiddenSize}`,
@@ -134,6 +171,10 @@ export class RecurrentLayer extends Module {
   }
 
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentOutput {
+    checkOptions(`${this.where}.forward`, options, FORWARD_OPTIONS);
+    if (!(input instanceof Tensor)) {
+      throw new ShapeError(`${this.where}.forward: input must be a Tensor, received ${describeValue(input)}`);
+    }
     if (input.rank !== 3 || input.shape[2] !== this.inputSize) {
       const expected = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}]`;
       throw new ShapeError(`forward: input must be ${expected}, received ${describeShape(input.shape)}`);

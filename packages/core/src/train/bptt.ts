@@ -1,4 +1,5 @@
 import { ValueRangeError } from '../errors.js';
+import { checkOptions, type OptionsSchema, option, required } from '../options.js';
 import { disposeAll, Tensor } from '../tensor.js';
 
 /** One update of truncated BPTT over the stream. */
@@ -31,6 +32,14 @@ export interface TruncatedBpttOptions<S> {
   step: (chunk: BpttChunk, state: S) => S | Promise<S>;
 }
 
+const TRUNCATED_BPTT_OPTIONS: OptionsSchema<TruncatedBpttOptions<unknown>> = {
+  length: required(option.positiveInteger),
+  k1: required(option.positiveInteger),
+  k2: option.positiveInteger,
+  initialState: option.anything,
+  step: required(option.function),
+};
+
 /** A copy of a state structure with every tensor detached from the graph (storage shared). */
 export function detachState<S>(state: S): S {
   if (state instanceof Tensor) return state.detach() as S;
@@ -41,8 +50,12 @@ export function detachState<S>(state: S): S {
   return state;
 }
 
-/** The chunks of truncated BPTT(k1, k2) over a stream of `length` steps. */
-export function bpttChunks(length: number, k1: number, k2 = k1): BpttChunk[] {
+/**
+ * The chunks of truncated BPTT(k1, k2) over a stream of `length` steps, made one at a time as
+ * they are iterated (a stream may be far longer than any array of its chunks). The arguments
+ * are checked at once; the result can be iterated any number of times.
+ */
+export function bpttChunks(length: number, k1: number, k2 = k1): Iterable<BpttChunk> {
   for (const [name, v] of [
     ['length', length],
     ['k1', k1],
@@ -51,11 +64,13 @@ export function bpttChunks(length: number, k1: number, k2 = k1): BpttChunk[] {
     if (!Number.isInteger(v) || v < 1) throw new ValueRangeError(`truncatedBptt: ${name} must be a positive integer, received ${v}`);
   }
   if (k2 < k1 || k2 % k1 !== 0) throw new ValueRangeError(`truncatedBptt: k2 must be a multiple of k1 (${k1}) and ≥ k1, received ${k2}`);
-  const chunks: BpttChunk[] = [];
-  for (let lossStart = 0, index = 0; lossStart < length; lossStart += k1, index++) {
-    chunks.push({ index, start: Math.max(0, lossStart - (k2 - k1)), lossStart, end: Math.min(length, lossStart + k1) });
-  }
-  return chunks;
+  return {
+    *[Symbol.iterator]() {
+      for (let lossStart = 0, index = 0; lossStart < length; lossStart += k1, index++) {
+        yield { index, start: Math.max(0, lossStart - (k2 - k1)), lossStart, end: Math.min(length, lossStart + k1) };
+      }
+    },
+  };
 }
 
 /**
@@ -65,6 +80,7 @@ export function bpttChunks(length: number, k1: number, k2 = k1): BpttChunk[] {
  * state k2 steps back, which keeps memory at k2 steps of activations.
  */
 export async function truncatedBptt<S>(options: TruncatedBpttOptions<S>): Promise<S> {
+  checkOptions('truncatedBptt', options as TruncatedBpttOptions<unknown>, TRUNCATED_BPTT_OPTIONS);
   const { length, k1, k2 = k1 } = options;
   const chunks = bpttChunks(length, k1, k2);
   // Detached states at chunk boundaries, by step index; only the last k2/k1 are needed.

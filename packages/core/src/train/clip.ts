@@ -1,5 +1,6 @@
 import type { Backend, BackendBuffer } from '../backend/interface.js';
 import { NonFiniteError, ValueRangeError } from '../errors.js';
+import { checkOptions, type OptionsSchema, option } from '../options.js';
 import { keep } from '../scope.js';
 import { stridesOf } from '../shape.js';
 import { commonBackend, type Parameter, Tensor } from '../tensor.js';
@@ -8,6 +9,8 @@ export interface ClipGradNormOptions {
   /** Throw `NonFiniteError` (and leave the gradients unchanged) when the total norm is NaN or ±∞. */
   errorIfNonfinite?: boolean;
 }
+
+const CLIP_GRAD_NORM_OPTIONS: OptionsSchema<ClipGradNormOptions> = { errorIfNonfinite: option.boolean };
 
 /**
  * PyTorch's `clip_grad_norm_` with the 2-norm: total = ‖all gradients‖₂,
@@ -21,6 +24,7 @@ export interface ClipGradNormOptions {
  * they were.
  */
 export async function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, options: ClipGradNormOptions = {}): Promise<number> {
+  checkOptions('clipGradNorm', options, CLIP_GRAD_NORM_OPTIONS);
   if (!(maxNorm >= 0) || !Number.isFinite(maxNorm))
     throw new ValueRangeError(`clipGradNorm: maxNorm must be a finite number ≥ 0, received ${maxNorm}`);
   const owners = [...params].filter((p) => p.grad !== null);
@@ -77,5 +81,10 @@ export function clipGradValue(params: Iterable<Parameter>, clipValue: number): v
   if (!(clipValue >= 0) || !Number.isFinite(clipValue)) {
     throw new ValueRangeError(`clipGradValue: clipValue must be a finite number ≥ 0, received ${clipValue}`);
   }
-  for (const p of params) if (p.grad) p.backend.unary('clamp', p.grad.buffer, -clipValue, clipValue, p.grad.buffer);
+  for (const p of params) {
+    if (!p.grad) continue;
+    p.backend.unary('clamp', p.grad.buffer, -clipValue, clipValue, p.grad.buffer);
+    // A gradient can be an op's input too (`mul(x, p.grad)`): such a graph must see the change.
+    p.grad.bumpVersion();
+  }
 }

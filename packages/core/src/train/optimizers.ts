@@ -1,32 +1,48 @@
 import type { BackendBuffer, OptimizerUpdate } from '../backend/interface.js';
-import { ValueRangeError } from '../errors.js';
+import { OptionsError, ValueRangeError } from '../errors.js';
+import { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from '../options.js';
 import type { Parameter } from '../tensor.js';
 
-function checkHyper(name: string, value: number, low: number, high = Number.POSITIVE_INFINITY, lowInclusive = true): void {
-  const ok = Number.isFinite(value) && (lowInclusive ? value >= low : value > low) && value < high;
-  if (!ok) throw new ValueRangeError(`${name} must be in ${lowInclusive ? '[' : '('}${low}, ${high}), received ${value}`);
-}
-
 /**
- * Shared machinery: per-parameter state buffers created on first use and one fused backend
- * update per parameter. Parameters without a gradient are skipped, like PyTorch.
+ * Hyper-parameters: every optimizer keeps them as explicit fields checked at construction and
+ * builds each `OptimizerUpdate` from those fields alone, so nothing the caller passed (an
+ * unknown key, a stale copy of `lr`) can reach the kernel.
+ *
+ * `lr` is the one mutable field: learning-rate schedules set it between steps (PyTorch's
+ * `param_group['lr']`), and `step()` checks it (finite, ≥ 0) every time, before any update.
+ * The others are readonly: PyTorch lets every param-group value change, but only the rate is
+ * scheduled in practice, and checking the others at every step would cost each step for
+ * nothing; build a new optimizer to change them.
  */
 export abstract class Optimizer {
   readonly params: Parameter[];
+  /** The learning rate of the next `step()`; may be changed between steps (schedulers do). */
+  lr: number;
   private readonly state = new Map<Parameter, { buffers: BackendBuffer[]; steps: number }>();
 
   constructor(
+    /** The optimizer's name in messages (`SGD`). */
+    protected readonly where: string,
     params: Iterable<Parameter>,
+    lr: number,
     private readonly stateCount: number,
   ) {
     this.params = [...params];
-    if (this.params.length === 0) throw new ValueRangeError('optimizer: params must contain at least one parameter, received none');
+    if (this.params.length === 0) throw new ValueRangeError(`${where}: params must contain at least one parameter, received none`);
+    this.lr = lr;
   }
 
+  /** The kernel's arguments for a parameter's `steps`-th update (1-based), from the fields only. */
   protected abstract update(steps: number): OptimizerUpdate;
 
-  /** Applies one update to every parameter that has a gradient. */
+  /**
+   * Applies one update to every parameter that has a gradient. The parameters change in place,
+   * so a graph recorded before this call can no longer be back-propagated (see `bumpVersion`).
+   */
   step(): void {
+    if (typeof this.lr !== 'number' || !Number.isFinite(this.lr) || this.lr < 0) {
+      throw new ValueRangeError(`${this.where}.step(): lr must be a finite number ≥ 0, received ${describeValue(this.lr)}`);
+    }
     for (const p of this.params) {
       if (!p.grad) continue;
       let s = this.state.get(p);
@@ -36,6 +52,7 @@ export abstract class Optimizer {
       }
       s.steps++;
       p.backend.optimizerStep(this.update(s.steps), p.buffer, p.grad.buffer, s.buffers);
+      p.bumpVersion();
     }
   }
 
@@ -51,6 +68,8 @@ export abstract class Optimizer {
   }
 }
 
+const learningRate = option.nonNegativeNumber;
+
 export interface SGDOptions {
   lr: number;
   momentum?: number;
@@ -59,25 +78,36 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
+const SGD_OPTIONS: OptionsSchema<SGDOptions> = {
+  lr: required(learningRate),
+  momentum: option.nonNegativeNumber,
+  dampening: option.finiteNumber,
+  nesterov: option.boolean,
+  weightDecay: option.nonNegativeNumber,
+};
+
 /** PyTorch's `optim.SGD`: weight decay, momentum (buffer starts at the first gradient), Nesterov. */
 export class SGD extends Optimizer {
-  lr: number;
-  readonly options: Required<Omit<SGDOptions, 'lr'>>;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
 
   constructor(params: Iterable<Parameter>, options: SGDOptions) {
-    super(params, 1);
-    this.lr = options.lr;
-    this.options = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...options };
-    checkHyper('lr', options.lr, 0);
-    checkHyper('momentum', this.options.momentum, 0);
-    checkHyper('weightDecay', this.options.weightDecay, 0);
-    if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
+    checkOptions('SGD', options, SGD_OPTIONS);
+    super('SGD', params, options.lr, 1);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new ValueRangeError('SGD: nesterov requires momentum > 0 and dampening 0');
     }
   }
 
   protected update(steps: number): OptimizerUpdate {
-    return { kind: 'sgd', lr: this.lr, ...this.options, firstStep: steps === 1 };
+    const { lr, momentum, dampening, nesterov, weightDecay } = this;
+    return { kind: 'sgd', lr, momentum, dampening, nesterov, weightDecay, firstStep: steps === 1 };
   }
 }
 
@@ -89,28 +119,46 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
+const beta = option.numberIn(0, 1, '[)');
+const betas: OptionSpec = {
+  expected: 'two numbers in [0, 1), e.g. [0.9, 0.999]',
+  required: false,
+  check(value, what) {
+    if (!Array.isArray(value) || value.length !== 2)
+      throw new OptionsError(`${what} must be ${this.expected}, received ${describeValue(value)}`);
+    for (const [i, b] of value.entries()) beta.check(b, `${what}[${i}]`);
+  },
+};
+
+const ADAM_OPTIONS: OptionsSchema<AdamOptions> = {
+  lr: learningRate,
+  betas,
+  eps: option.nonNegativeNumber,
+  weightDecay: option.nonNegativeNumber,
+  amsgrad: option.boolean,
+};
+
 /** PyTorch's `optim.Adam` (L2 weight decay added to the gradient). */
 export class Adam extends Optimizer {
-  lr: number;
-  protected readonly decoupled: boolean = false;
+  /** Adam or AdamW: its name, whether weight decay is decoupled, and its default decay. */
+  protected static readonly variant = { where: 'Adam', decoupled: false, defaultWeightDecay: 0 };
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
   readonly amsgrad: boolean;
+  /** AdamW: the weights decay directly instead of through the gradient. */
+  readonly decoupled: boolean;
 
-  constructor(params: Iterable<Parameter>, options: AdamOptions = {}, defaultWeightDecay = 0) {
-    super(params, 3);
-    this.lr = options.lr ?? 1e-3;
+  constructor(params: Iterable<Parameter>, options: AdamOptions = {}) {
+    const variant = (new.target as typeof Adam).variant;
+    checkOptions(variant.where, options, ADAM_OPTIONS);
+    super(variant.where, params, options.lr ?? 1e-3, 3);
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? defaultWeightDecay;
+    this.weightDecay = options.weightDecay ?? variant.defaultWeightDecay;
     this.amsgrad = options.amsgrad ?? false;
-    checkHyper('lr', this.lr, 0);
-    checkHyper('betas[0]', this.beta1, 0, 1);
-    checkHyper('betas[1]', this.beta2, 0, 1);
-    checkHyper('eps', this.eps, 0);
-    checkHyper('weightDecay', this.weightDecay, 0);
+    this.decoupled = variant.decoupled;
   }
 
   protected update(step: number): OptimizerUpdate {
@@ -121,11 +169,7 @@ export class Adam extends Optimizer {
 
 /** PyTorch's `optim.AdamW`: decoupled weight decay (default 0.01). */
 export class AdamW extends Adam {
-  protected override readonly decoupled = true;
-
-  constructor(params: Iterable<Parameter>, options: AdamOptions = {}) {
-    super(params, options, 0.01);
-  }
+  protected static override readonly variant = { where: 'AdamW', decoupled: true, defaultWeightDecay: 0.01 };
 }
 
 export interface RMSpropOptions {
@@ -137,23 +181,35 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
+const RMSPROP_OPTIONS: OptionsSchema<RMSpropOptions> = {
+  lr: learningRate,
+  alpha: option.numberIn(0, 1, '[)'),
+  eps: option.nonNegativeNumber,
+  weightDecay: option.nonNegativeNumber,
+  momentum: option.nonNegativeNumber,
+  centered: option.boolean,
+};
+
 /** PyTorch's `optim.RMSprop` (eps outside the square root; optional centering and momentum). */
 export class RMSprop extends Optimizer {
-  lr: number;
-  readonly options: Required<Omit<RMSpropOptions, 'lr'>>;
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly centered: boolean;
 
   constructor(params: Iterable<Parameter>, options: RMSpropOptions = {}) {
-    super(params, 3);
-    this.lr = options.lr ?? 1e-2;
-    this.options = { alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options };
-    checkHyper('lr', this.lr, 0);
-    checkHyper('alpha', this.options.alpha, 0, 1, true);
-    checkHyper('eps', this.options.eps, 0);
-    checkHyper('momentum', this.options.momentum, 0);
-    checkHyper('weightDecay', this.options.weightDecay, 0);
+    checkOptions('RMSprop', options, RMSPROP_OPTIONS);
+    super('RMSprop', params, options.lr ?? 1e-2, 3);
+    this.alpha = options.alpha ?? 0.99;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.momentum = options.momentum ?? 0;
+    this.centered = options.centered ?? false;
   }
 
   protected update(): OptimizerUpdate {
-    return { kind: 'rmsprop', lr: this.lr, ...this.options };
+    const { lr, alpha, eps, weightDecay, momentum, centered } = this;
+    return { kind: 'rmsprop', lr, alpha, eps, weightDecay, momentum, centered };
   }
 }
