@@ -35,6 +35,8 @@ interface Sample {
   loss: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** V8's reserved heap: RSS follows it when V8 enlarges its young generation under a high allocation rate. */
+  heapTotalMiB: number;
   liveBuffers: number;
   liveMiB: number;
 }
@@ -60,7 +62,7 @@ async function soak(backend: Backend, samples: Sample[]): Promise<void> {
     return { inputs: ids.subarray(0, T * B), targets: ids.subarray(B) };
   };
   console.log(`\n${backend.description}: ${steps} steps, LSTM ${E}→${H}, vocabulary ${V}, batch ${B} × ${T}`);
-  console.log('   step      loss   RSS MiB  JS heap MiB  live buffers  live MiB');
+  console.log('   step      loss   RSS MiB  JS heap MiB (used / total)  live buffers  live MiB');
   const started = performance.now();
   for (let step = 1; step <= steps; step++) {
     const { inputs, targets } = batch();
@@ -85,12 +87,13 @@ async function soak(backend: Backend, samples: Sample[]): Promise<void> {
         loss: value,
         rssMiB: mib(process_.rss),
         heapUsedMiB: mib(process_.heapUsed),
+        heapTotalMiB: mib(process_.heapTotal),
         liveBuffers: live.buffers,
         liveMiB: mib(live.bytes),
       };
       samples.push(sample);
       console.log(
-        `${String(step).padStart(7)}  ${value.toFixed(4).padStart(8)}  ${sample.rssMiB.toFixed(1).padStart(8)}  ${sample.heapUsedMiB.toFixed(1).padStart(11)}  ${String(live.buffers).padStart(12)}  ${sample.liveMiB.toFixed(3).padStart(8)}`,
+        `${String(step).padStart(7)}  ${value.toFixed(4).padStart(8)}  ${sample.rssMiB.toFixed(1).padStart(8)}  ${`${sample.heapUsedMiB.toFixed(1)} / ${sample.heapTotalMiB.toFixed(1)}`.padStart(26)}  ${String(live.buffers).padStart(12)}  ${sample.liveMiB.toFixed(3).padStart(8)}`,
       );
     } else {
       loss.dispose();

@@ -3,6 +3,8 @@
  * at once, synchronously, on typed arrays in host memory; the kernels live in the sibling
  * files and this class only allocates results and unwraps buffers.
  */
+
+import { checkOptions, type OptionsSchema, option } from '@recur/core';
 import type {
   Backend,
   BackendBuffer,
@@ -26,7 +28,7 @@ import type {
   SequenceStackForwardResult,
   UnaryOp,
 } from '@recur/core/backend';
-import { GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
+import { DTYPES, GATE_COUNT, SAVED_BLOCKS } from '@recur/core/backend';
 import { type ArrayMaker, arrayMaker, dataOf, JsBuffer } from './buffer.js';
 import { cellBackwardRow, cellForwardRow } from './cells.js';
 import * as dense from './dense.js';
@@ -41,6 +43,8 @@ export interface JsBackendOptions {
   dtype?: DType;
 }
 
+const JS_OPTIONS: OptionsSchema<JsBackendOptions> = { dtype: option.oneOf(...DTYPES) };
+
 const optional = (buffer: BackendBuffer | undefined) => (buffer ? dataOf(buffer) : undefined);
 
 export class JsBackend implements Backend {
@@ -50,6 +54,7 @@ export class JsBackend implements Backend {
   private readonly make: ArrayMaker;
 
   constructor(options: JsBackendOptions = {}) {
+    checkOptions("createBackend('js')", options, JS_OPTIONS);
     this.dtype = options.dtype ?? 'float32';
     this.description = `pure TypeScript reference (${this.dtype})`;
     this.make = arrayMaker(this.dtype);

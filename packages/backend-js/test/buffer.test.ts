@@ -1,4 +1,4 @@
-import { createBackend, getDefaultBackend, hasDefaultBackend, listBackends } from '@recur/core';
+import { createBackend, getDefaultBackend, hasDefaultBackend, listBackends, OptionsError } from '@recur/core';
 import { CheckedBackend } from '@recur/core/backend';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend, JsBackend, type JsBuffer } from '../src/index.js';
@@ -22,6 +22,15 @@ describe('JsBackend: registration and identity', () => {
     expect(typeof b.fused.sequence?.forward).toBe('function');
     expect(typeof b.fused.sequence?.backward).toBe('function');
     expect(typeof b.fused.stack?.forward).toBe('function');
+  });
+});
+
+describe('JsBackend: options', () => {
+  it('unknown keys and unsupported dtypes are OptionsErrors naming them', async () => {
+    await expect(createBackend('js', { dtype: 'float16' as never })).rejects.toThrow(OptionsError);
+    await expect(createBackend('js', { dtype: 'float16' as never })).rejects.toThrow(/dtype must be one of float32, float64/);
+    await expect(createBackend('js', { dtyp: 'float64' })).rejects.toThrow(/unknown option 'dtyp'; did you mean 'dtype'\?/);
+    expect(() => createJsBackend({ threads: 2 } as never)).toThrow(OptionsError);
   });
 });
 

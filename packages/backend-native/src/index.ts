@@ -3,12 +3,13 @@
  * worker thread). Importing this module registers it as `'native'` with priority 10, so
  * `createBackend('auto')` prefers it and falls back to JS where the addon is not built.
  */
+import { checkOptions, type OptionsSchema, option } from '@recur/core';
 import {
   type BackendOptions,
   BackendUnavailableError,
   type CheckedBackend,
   checkedBackend,
-  OptionsError,
+  DTYPES,
   registerBackend,
 } from '@recur/core/backend';
 import { addonPath, INSTALL_HINT, loadAddon } from './addon.js';
@@ -32,7 +33,10 @@ export function nativeMallocInUse(): number {
   return 'addon' in loaded ? loaded.addon.mallocInUse() : -1;
 }
 
-const OPTION_KEYS = ['dtype', 'threads'];
+const NATIVE_OPTIONS: OptionsSchema<NativeBackendOptions & { dtype?: 'float32' | 'float64' }> = {
+  dtype: option.oneOf(...DTYPES),
+  threads: option.positiveInteger,
+};
 
 /**
  * The native implementation, unchecked (for the package's own tests and tools). Throws
@@ -41,10 +45,7 @@ const OPTION_KEYS = ['dtype', 'threads'];
  * float64 is asked for (float32 only).
  */
 export function createNativeImplementation(options: NativeBackendOptions & { dtype?: 'float32' | 'float64' } = {}): NativeBackend {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key))
-      throw new OptionsError(`createBackend('native'): unknown option '${key}' (known: ${OPTION_KEYS.join(', ')})`);
-  }
+  checkOptions("createBackend('native')", options, NATIVE_OPTIONS);
   if (options.dtype !== undefined && options.dtype !== 'float32') {
     throw new BackendUnavailableError(
       `the native backend computes in float32 only (asked for ${options.dtype}); use the JS backend for float64`,

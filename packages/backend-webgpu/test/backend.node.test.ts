@@ -4,7 +4,15 @@
  * allocation) surfacing on the next read/sync without hanging, numerics at extreme inputs,
  * command batching, pooling and the compatibility-mode binding budget of every kernel.
  */
-import { BackendError, BackendUnavailableError, createBackend, DeviceLostError, listBackends, OutOfMemoryError } from '@recur/core';
+import {
+  BackendError,
+  BackendUnavailableError,
+  createBackend,
+  DeviceLostError,
+  listBackends,
+  OptionsError,
+  OutOfMemoryError,
+} from '@recur/core';
 import type { Backend, CellKind, FusedSequenceKernels } from '@recur/core/backend';
 import '@recur/backend-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +97,11 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     auto.destroy();
     const f64 = await createBackend('auto', { dtype: 'float64' });
     expect(f64.name).toBe('js');
+  });
+
+  it('refuses unknown and mistyped options, naming them', async () => {
+    await expect(createBackend('webgpu', { gem: 'tiled' })).rejects.toThrow(/unknown option 'gem'; did you mean 'gemm'\?/);
+    await expect(createBackend('webgpu', { stepKernel: 'fast' })).rejects.toThrow(OptionsError);
   });
 
   it('throws BackendUnavailableError naming what it tried when no adapter exists', async () => {

@@ -5,7 +5,9 @@
 import {
   Adam,
   AdamW,
+  accuracy,
   clipGradNorm,
+  crossEntropy,
   Dropout,
   Embedding,
   full,
@@ -14,12 +16,14 @@ import {
   LeakyRNN,
   Linear,
   LSTM,
+  mean,
   OptionsError,
   Parameter,
   RecurrentLayer,
   RMSprop,
   RNN,
   SGD,
+  sum,
   tensor,
   truncatedBptt,
   UGRNN,
@@ -187,5 +191,14 @@ describe('training utilities and tensor creation', () => {
       "'requiresGrad'",
     );
     expectError(() => full([1], 2, { backnd: backend } as never), OptionsError, "full: unknown option 'backnd'", "'backend'");
+  });
+
+  it('loss, reduction and metric options', async () => {
+    const logits = tensor([1, 2, 3, 4], [2, 2], { backend });
+    expectError(() => crossEntropy(logits, [0, 1], { ignore_index: -1 } as never), OptionsError, "did you mean 'ignoreIndex'?");
+    expectError(() => crossEntropy(logits, [0, 1], { ignoreIndex: '-1' } as never), OptionsError, "option 'ignoreIndex'");
+    expectError(() => sum(logits, 0, { keepdim: true } as never), OptionsError, "sum: unknown option 'keepdim'", "'keepDims'");
+    expectError(() => mean(logits, 0, { keepDims: 1 } as never), OptionsError, "mean: option 'keepDims'", 'boolean');
+    await expectRejection(() => accuracy(logits, [0, 1], { masks: [1, 1] } as never), OptionsError, "did you mean 'mask'?");
   });
 });

@@ -1,5 +1,6 @@
 import { recordOp } from '../autograd.js';
 import { describeShape, NonFiniteError, ShapeError, ValueRangeError } from '../errors.js';
+import { checkOptions, type OptionsSchema, option } from '../options.js';
 import { sameShape, stridesOf } from '../shape.js';
 import { commonBackend, Tensor } from '../tensor.js';
 import { square, sub } from './elementwise.js';
@@ -16,7 +17,10 @@ export interface CrossEntropyOptions {
  * Mean softmax cross-entropy `−log softmax(logits)_y` over counted rows. `logits` is
  * `[..., classes]`; `targets` holds one class id per row (rows = all leading axes).
  */
+const CROSS_ENTROPY_OPTIONS: OptionsSchema<CrossEntropyOptions> = { ignoreIndex: option.finiteNumber, mask: option.anything };
+
 export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', options, CROSS_ENTROPY_OPTIONS);
   const ignoreIndex = options.ignoreIndex ?? -100;
   if (logits.rank < 1) throw new ShapeError(`crossEntropy: logits must be [..., classes], received ${describeShape(logits.shape)}`);
   const classes = logits.shape[logits.rank - 1];

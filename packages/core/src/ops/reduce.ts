@@ -1,4 +1,5 @@
 import { recordOp } from '../autograd.js';
+import { checkOptions, type OptionsSchema, option } from '../options.js';
 import { broadcastStrides, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { scale } from './elementwise.js';
@@ -7,6 +8,8 @@ export interface ReduceOptions {
   /** Keep reduced axes as size-1 dimensions. Default false. */
   keepDims?: boolean;
 }
+
+const REDUCE_OPTIONS: OptionsSchema<ReduceOptions> = { keepDims: option.boolean };
 
 /** `[shape with reduced axes set to 1, result shape]`. */
 function reducedShapes(x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): [number[], number[]] {
@@ -33,6 +36,7 @@ export function expandTo(g: Tensor, from: Shape, to: Shape): Tensor {
 
 /** Sum over `axes` (all axes when omitted). */
 export function sum(x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  checkOptions('sum', options, REDUCE_OPTIONS);
   const [kept, shape] = reducedShapes(x, axes, options.keepDims ?? false);
   const buffer = x.backend.sumTo(x.buffer, x.shape, kept);
   return recordOp('sum', x.backend, [x], [[buffer, shape]], ([g]) => [g ? expandTo(g, kept, x.shape) : null])[0];
@@ -40,6 +44,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], options: Reduc
 
 /** Mean over `axes` (all axes when omitted). */
 export function mean(x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  checkOptions('mean', options, REDUCE_OPTIONS);
   const [kept] = reducedShapes(x, axes, true);
   return scale(sum(x, axes, options), sizeOf(kept) / Math.max(1, x.size));
 }

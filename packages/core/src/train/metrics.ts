@@ -1,4 +1,5 @@
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
+import { checkOptions, type OptionsSchema, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 /** exp(mean cross-entropy in nats); a uniform prediction over V classes gives V. */
@@ -16,7 +17,10 @@ export interface AccuracyOptions {
  * Fraction of counted rows whose arg-max class equals the target; `logits` is `[..., classes]`.
  * Ties resolve to the lowest class index.
  */
+const ACCURACY_OPTIONS: OptionsSchema<AccuracyOptions> = { ignoreIndex: option.finiteNumber, mask: option.anything };
+
 export async function accuracy(logits: Tensor, targets: ArrayLike<number>, options: AccuracyOptions = {}): Promise<number> {
+  checkOptions('accuracy', options, ACCURACY_OPTIONS);
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / Math.max(1, classes);
   if (targets.length !== rows)
