@@ -7,8 +7,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { guardAddon } from './errors.js';
+import { registerErrorClasses } from './errors.js';
 import type { NativeTables } from './tables.js';
+
+/** A class C++ constructs an error with (`new Class(message)`). */
+export type ErrorClass = new (message: string) => Error;
 
 /** Opaque handle of one C++ buffer (a type-tagged `Napi::External`). */
 export type NativeHandle = object;
@@ -123,6 +126,8 @@ export interface NativeAddon {
   mallocInUse(): number;
   /** The op tables compiled in (checked against core's constants when a backend is created). */
   tables?: NativeTables;
+  /** Registers the classes C++ constructs its errors with (src/errors.ts). */
+  setErrorClasses(classes: { outOfMemory: ErrorClass; destroyed: ErrorClass; backendError: ErrorClass }): void;
 }
 
 export const INSTALL_HINT =
@@ -155,7 +160,9 @@ export function loadAddon(): { addon: NativeAddon } | { error: string } {
   // bridges the gaps between the back-to-back GEMMs of a training step (throughput unchanged).
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '22';
   try {
-    loaded = { addon: guardAddon(createRequire(import.meta.url)(path) as NativeAddon) };
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    registerErrorClasses(addon);
+    loaded = { addon };
   } catch (error) {
     loaded = { error: `the native addon at ${path} failed to load (${(error as Error).message}); ${INSTALL_HINT}` };
   }

@@ -42,7 +42,7 @@ async function smallLstm() {
 }
 
 function describe(error) {
-  return { name: error?.name, message: error?.message, bytes: error?.bytes, cause: error?.cause?.code };
+  return { name: error?.name, message: error?.message, bytes: error?.bytes, code: error?.code };
 }
 
 /** A big LSTM ([T, B] = [1200, 64], hidden 1024): 315 MB of output, 1.26 GB of gate scratch. */

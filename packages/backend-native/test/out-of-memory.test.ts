@@ -38,7 +38,7 @@ interface ErrorInfo {
   name?: string;
   message?: string;
   bytes?: number;
-  cause?: string;
+  code?: string;
 }
 
 let limitKb = 0;
@@ -86,7 +86,7 @@ function expectOutOfMemory(error: unknown, bytes: number) {
   expect(e?.name).toBe('OutOfMemoryError');
   expect(e.bytes).toBe(bytes);
   expect(e.message).toContain(`${bytes.toLocaleString('en-US')} bytes`);
-  expect(e.cause).toBe('RECUR_OUT_OF_MEMORY');
+  expect(e.code).toBe('RECUR_OUT_OF_MEMORY');
 }
 
 const describeOom = skipReason ? (name: string, fn: () => void) => describe.skip(`${name} — skipped: ${skipReason}`, fn) : describeNative;
@@ -144,7 +144,7 @@ describeOom('allocation failures: OutOfMemoryError, and the process lives on', (
     const e = result.error as ErrorInfo;
     expect(e?.name).toBe('BackendError');
     expect(e.message).toMatch(/could not start the native backend's helper threads \(\d+ of 399 started\)/);
-    expect(e.cause).toBe('RECUR_NATIVE_ERROR');
+    expect(e.code).toBe('RECUR_NATIVE_ERROR');
     expect(result.after).toBe(true);
   });
 

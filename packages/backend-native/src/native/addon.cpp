@@ -1,6 +1,7 @@
 // Module entry point: exports the NativeBackend class and build facts.
 #include <napi.h>
 
+#include "guard.h"
 #include "native_backend.h"
 #include "op_tables.h"
 #if defined(__GLIBC__)
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBackend", recur::NativeBackend::Init(env));
   exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse, "mallocInUse"));
   exports.Set("tables", recur::OpTables(env));
+  exports.Set("setErrorClasses", Napi::Function::New(env, recur::SetErrorClasses, "setErrorClasses"));
 #ifdef RECUR_OPENMP
   exports.Set("openmp", Napi::Boolean::New(env, true));
 #else

@@ -1,5 +1,6 @@
 #include "guard.h"
 
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <system_error>
@@ -7,9 +8,37 @@
 #include "memory.h"
 
 namespace recur {
+namespace {
+struct ErrorClasses {
+  Napi::FunctionReference outOfMemory, destroyed, backendError;
+};
+}  // namespace
+
+Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw codedError(env, "setErrorClasses: expected an object of error classes", kInvalidArgumentCode);
+  Napi::Object classes = info[0].As<Napi::Object>();
+  const auto take = [&](const char* name) {
+    Napi::Value value = classes.Get(name);
+    if (!value.IsFunction()) throw codedError(env, std::string("setErrorClasses: ") + name + " must be a class", kInvalidArgumentCode);
+    return Napi::Persistent(value.As<Napi::Function>());
+  };
+  env.SetInstanceData(new ErrorClasses{take("outOfMemory"), take("destroyed"), take("backendError")});
+  return env.Undefined();
+}
 
 Napi::Error codedError(Napi::Env env, const std::string& message, const char* code) {
-  Napi::Error error = Napi::Error::New(env, "recur native: " + message);
+  const std::string text = "recur native: " + message;
+  ErrorClasses* classes = env.GetInstanceData<ErrorClasses>();
+  Napi::Error error;
+  if (classes) {
+    Napi::FunctionReference& type = std::strcmp(code, kOutOfMemoryCode) == 0 ? classes->outOfMemory
+                                    : std::strcmp(code, kDestroyedCode) == 0 ? classes->destroyed
+                                                                             : classes->backendError;
+    error = Napi::Error(env, type.New({Napi::String::New(env, text)}));
+  } else {
+    error = Napi::Error::New(env, text);
+  }
   error.Set("code", Napi::String::New(env, code));
   return error;
 }

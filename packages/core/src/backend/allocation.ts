@@ -30,14 +30,19 @@ export function getAllocationLimit(): number {
   return allocationLimit;
 }
 
+/** Whether a buffer of `elements` elements fits both limits on `backend` (no allocation, no strings: for hot paths). */
+export function allocationAllowed(backend: Backend, elements: number): boolean {
+  return elements <= backend.maxBufferLength && elements * BYTES_PER_ELEMENT[backend.dtype] <= allocationLimit;
+}
+
 /**
  * Throws `OutOfMemoryError` unless a buffer of `elements` elements fits both limits on
  * `backend`. `describe` names what would be allocated (a tensor's shape, a method's result)
  * and is only called to word the error.
  */
 export function checkAllocation(backend: Backend, elements: number, describe: () => string): void {
+  if (allocationAllowed(backend, elements)) return;
   const bytes = elements * BYTES_PER_ELEMENT[backend.dtype];
-  if (elements <= backend.maxBufferLength && bytes <= allocationLimit) return;
   const size = `${elements.toLocaleString('en-US')} ${backend.dtype} elements, ${describeBytes(bytes)}`;
   if (elements > backend.maxBufferLength) {
     throw new OutOfMemoryError(

@@ -38,20 +38,19 @@ export interface MemoryInfo {
 }
 
 const wrappers = new WeakMap<Backend, CheckedBackend>();
-/** Wrappers made here (an object that merely inherits from one, `Object.create(wrapper)`, is not one). */
-const genuine = new WeakSet<Backend>();
 
 /**
  * The checked form of `backend` (itself when it is already checked). One wrapper exists per
- * backend instance, so tensors made through either name share a backend.
+ * backend instance, so tensors made through either name share a backend. Every tensor creation
+ * passes through here, so a wrapper is recognised by a field pointing at itself: an object that
+ * merely inherits from one (`Object.create(wrapper)`, a patched test double) is not one.
  */
 export function checkedBackend(backend: Backend): CheckedBackend {
-  if (genuine.has(backend)) return backend as CheckedBackend;
+  if ((backend as { self?: unknown }).self === backend) return backend as CheckedBackend;
   let wrapper = wrappers.get(backend);
   if (!wrapper) {
     wrapper = new CheckedBackend(backend);
     wrappers.set(backend, wrapper);
-    genuine.add(wrapper);
   }
   return wrapper;
 }
@@ -66,6 +65,8 @@ export class CheckedBackend implements Backend {
   readonly maxBufferLength: number;
   readonly fused: FusedKernels;
   private readonly ledger: BufferLedger;
+  /** Itself: how `checkedBackend` tells a wrapper from an object that inherits from one. */
+  readonly self: CheckedBackend = this;
   /** Where each `saved` of `cellForward` came from: its layout is the backend's, so only its provenance is checkable. */
   private readonly cellSaved = new WeakMap<BackendBuffer, string>();
 
