@@ -19,7 +19,7 @@ export interface TrainOptions {
   json: boolean;
 }
 
-export type Command = { command: 'help'; topic?: string } | { command: 'train'; options: TrainOptions };
+export type Command = { command: 'help'; topic?: string } | { command: 'info' } | { command: 'train'; options: TrainOptions };
 
 /** A mistake in the command line; `main` prints it with the usage hint and exits with status 2. */
 export class UsageError extends Error {
@@ -79,6 +79,7 @@ export function usage(): string {
   const lines = Object.entries(FLAGS).map(([flag, { help }]) => `  --${flag.padEnd(width)}${help}`);
   return [
     'Usage: recur train [options]',
+    '       recur info      the backends that work on this machine, and the default one',
     '',
     'Trains a recurrent network on a synthetic task and reports loss and held-out accuracy.',
     '',
@@ -113,8 +114,12 @@ function parseValue(flag: string, kind: Kind, raw: string): string | number {
 export function parseArgs(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'info') {
+    if (rest.length > 0) throw new UsageError(`recur info takes no arguments, received '${rest[0]}'`);
+    return { command: 'info' };
+  }
   if (command !== 'train') {
-    throw new UsageError(`unknown command '${command}' (available: train)`);
+    throw new UsageError(`unknown command '${command}' (available: train, info)`);
   }
   const options: TrainOptions = { ...DEFAULTS };
   const seen = new Set<string>();

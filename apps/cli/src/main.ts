@@ -17,6 +17,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
+  if (command.command === 'info') {
+    // Loaded only here: it imports every backend package, which `train` deliberately does not.
+    const { info } = await import('./info.js');
+    await info((line) => process.stdout.write(`${line}\n`));
+    return 0;
+  }
   const { options } = command;
   try {
     // With --json, stdout carries only the JSON summary; the table goes to stderr.

@@ -20,6 +20,11 @@ describe('parseArgs', () => {
     expect(o).toMatchObject({ cell: 'gru', steps: 40, hidden: 8, batch: 4, seqLen: 6, lr: 0.001, seed: 0, json: true, logEvery: 4 });
   });
 
+  it('recognises info, which takes no arguments', () => {
+    expect(parseArgs(['info'])).toEqual({ command: 'info' });
+    expect(() => parseArgs(['info', '--verbose'])).toThrow(UsageError);
+  });
+
   it('shows help for no command, help and --help', () => {
     expect(parseArgs([]).command).toBe('help');
     expect(parseArgs(['--help']).command).toBe('help');

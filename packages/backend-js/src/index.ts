@@ -1,10 +1,10 @@
 /**
  * @recur/backend-js: the pure TypeScript reference backend.
  *
- * Importing this module registers it as `'js'` (priority 0, below every faster backend) and,
- * when no default backend is set yet, makes a float32 instance the default.
+ * Importing this module registers it as `'js'` (priority 0, below every faster backend), with a
+ * synchronous factory: where no faster synchronous backend is imported, the first tensor made
+ * without a backend gets a float32 JS backend as the default.
  */
-import { hasDefaultBackend, setDefaultBackend } from '@recur/core';
 import { type CheckedBackend, checkedBackend, registerBackend } from '@recur/core/backend';
 import { JsBackend, type JsBackendOptions } from './backend.js';
 
@@ -20,5 +20,4 @@ export function createJsBackend(options: JsBackendOptions = {}): CheckedBackend 
   return checkedBackend(new JsBackend(options));
 }
 
-registerBackend('js', (options) => new JsBackend(options), 0);
-if (!hasDefaultBackend()) setDefaultBackend(new JsBackend());
+registerBackend('js', (options) => new JsBackend(options), 0, { synchronous: true });

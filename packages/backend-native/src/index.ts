@@ -67,4 +67,6 @@ export function createNativeBackend(options: NativeBackendOptions & { dtype?: 'f
   return checkedBackend(createNativeImplementation(options));
 }
 
-registerBackend('native', (options: BackendOptions) => createNativeImplementation(options as NativeBackendOptions & BackendOptions), 10);
+registerBackend('native', (options: BackendOptions) => createNativeImplementation(options as NativeBackendOptions & BackendOptions), 10, {
+  synchronous: true,
+});

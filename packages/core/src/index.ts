@@ -84,6 +84,7 @@ export { manualSeed, Random } from './random.js';
 export {
   type BackendOptions,
   createBackend,
+  createBackendSync,
   getDefaultBackend,
   hasDefaultBackend,
   listBackends,

@@ -6,7 +6,7 @@
  */
 export { type BackwardFn, backward, recordOp, recordView, willRecord } from '../autograd.js';
 export * from '../errors.js';
-export { type BackendFactory, type BackendOptions, registerBackend } from '../registry.js';
+export { type BackendFactory, type BackendOptions, type RegisterBackendOptions, registerBackend } from '../registry.js';
 export { assertValidShape, broadcastShapes, broadcastStrides, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 export { commonBackend, type GradNode, type TensorInit } from '../tensor.js';
 export { checkAllocation, DEFAULT_ALLOCATION_LIMIT, getAllocationLimit, setAllocationLimit } from './allocation.js';
