@@ -3,6 +3,7 @@
  * tensor.ts so the op modules can import `Tensor` without a cycle.
  */
 import { type BackwardOptions, backward } from './autograd.js';
+import type { IntTensor } from './int-tensor.js';
 import * as ew from './ops/elementwise.js';
 import { type CrossEntropyOptions, crossEntropy, mse } from './ops/loss.js';
 import { linear, matmul } from './ops/matmul.js';
@@ -37,7 +38,7 @@ declare module './tensor.js' {
     transpose(axis0?: number, axis1?: number): Tensor;
     concat(others: readonly Tensor[], axis?: number): Tensor;
     slice(axis: number, start: number, length: number): Tensor;
-    crossEntropy(targets: ArrayLike<number>, options?: CrossEntropyOptions): Tensor;
+    crossEntropy(targets: IntTensor | ArrayLike<number>, options?: CrossEntropyOptions): Tensor;
     mse(target: Tensor): Tensor;
     /**
      * Back-propagates from this tensor (a loss, or with `grad` of this shape). A graph is

@@ -2,6 +2,7 @@ import { checkAllocation } from './backend/allocation.js';
 import { checkedBackend } from './backend/checked.js';
 import type { Backend, BackendBuffer, DType, FloatArray } from './backend/interface.js';
 import { BackendMismatchError, DisposedTensorError, describeShape, OptionsError, ShapeError } from './errors.js';
+import { IntTensor } from './int-tensor.js';
 import { checkOptions, describeValue, hostNumbers, type OptionsSchema, option } from './options.js';
 import { getDefaultBackend } from './registry.js';
 import { trackTensor, untrackTensor } from './scope.js';
@@ -258,14 +259,41 @@ function checkDataFitsShape(where: string, data: ArrayLike<number>, shape: unkno
   }
 }
 
-/** Creates a tensor from host data (copied). `shape` defaults to `[data.length]`. */
-export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
-  checkOptions('tensor', options, TENSOR_OPTIONS);
+/**
+ * `tensor()`'s options: `dtype: 'int32'` makes a host `IntTensor` (token ids, class targets), which
+ * takes no backend and no gradient; a float dtype must be the backend's own.
+ */
+export interface TensorCreateOptions extends TensorOptions {
+  dtype?: DType | 'int32';
+}
+
+const TENSOR_CREATE_OPTIONS: OptionsSchema<TensorCreateOptions> = { ...TENSOR_OPTIONS, dtype: option.oneOf('float32', 'float64', 'int32') };
+
+/**
+ * Creates a tensor from host data (copied). `shape` defaults to `[data.length]`. With
+ * `{ dtype: 'int32' }` it is a host `IntTensor` of token ids or class targets.
+ */
+export function tensor(data: ArrayLike<number>, shape: Shape | undefined, options: { dtype: 'int32'; requiresGrad?: false }): IntTensor;
+export function tensor(data: ArrayLike<number>, shape?: Shape, options?: TensorOptions & { dtype?: DType }): Tensor;
+export function tensor(data: ArrayLike<number>, shape?: Shape, options?: TensorCreateOptions): Tensor | IntTensor;
+export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorCreateOptions = {}): Tensor | IntTensor {
+  checkOptions('tensor', options, TENSOR_CREATE_OPTIONS);
+  if (options.dtype === 'int32') {
+    // Indices are read on the host by every kernel that takes them, and have no gradient.
+    if (options.backend !== undefined || options.requiresGrad) {
+      const key = options.backend !== undefined ? 'backend' : 'requiresGrad';
+      throw new OptionsError(`tensor: an int32 tensor lives on the host and has no gradient; omit option '${key}'`);
+    }
+    return IntTensor.from(data, shape, 'tensor');
+  }
   // Typed arrays can only hold numbers and pass at once; plain arrays are checked and copied in one pass.
   const numbers = hostNumbers(data, 'tensor: data');
   const resolvedShape = shape ?? [numbers.length];
   checkDataFitsShape('tensor', numbers, resolvedShape);
   const backend = checkedBackend(options.backend ?? getDefaultBackend());
+  if (options.dtype !== undefined && options.dtype !== backend.dtype) {
+    throw new OptionsError(`tensor: option 'dtype' is '${options.dtype}' but backend '${backend.name}' holds ${backend.dtype}`);
+  }
   checkAllocation(backend, numbers.length, () => `tensor: a tensor of shape ${describeShape(resolvedShape)}`);
   return Tensor.fromBuffer(backend, backend.upload(numbers), resolvedShape, { requiresGrad: options.requiresGrad ?? false });
 }

@@ -1,6 +1,7 @@
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
+import { type IntTensor, indexArgument } from '../int-tensor.js';
 import { gatherRows } from '../ops/shape-ops.js';
-import { type OptionsSchema, option, required } from '../options.js';
+import { describeValue, type OptionsSchema, option, required } from '../options.js';
 import { assertValidShape, type Shape, sizeOf } from '../shape.js';
 import type { Parameter, Tensor } from '../tensor.js';
 import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
@@ -29,19 +30,35 @@ export class Embedding extends Module {
     this.weight = this.addParameter('weight', (n) => this.random.normalArray(n), [this.numEmbeddings, this.embeddingDim]);
   }
 
-  /** Looks up token ids (flat, row-major over `shape`); returns `[...shape, embeddingDim]`. */
-  forward(ids: ArrayLike<number>, shape: Shape = [ids.length]): Tensor {
-    assertValidShape(shape, 'shape');
-    if (sizeOf(shape) !== ids.length)
-      throw new ShapeError(`Embedding: ids has ${ids.length} entries but shape ${describeShape(shape)} needs ${sizeOf(shape)}`);
-    const index = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
+  /**
+   * Looks up token ids; returns `[...shape, embeddingDim]`. `ids` is an int32 tensor
+   * (`tensor(ids, [T, B], { dtype: 'int32' })`), whose shape is used, or flat host ids, row-major
+   * over `shape` (default `[ids.length]`).
+   */
+  forward(ids: IntTensor | ArrayLike<number>, shape?: Shape): Tensor {
+    const given = indexArgument(ids, 'Embedding.forward', 'ids');
+    if (given.shape && shape !== undefined) {
+      throw new ShapeError(
+        `Embedding.forward: shape must be omitted when ids is an int32 tensor (its shape ${describeShape(given.shape)} is used); reshape the ids instead, ids.reshape(${describeShape(shape)})`,
+      );
+    }
+    const values = given.values;
+    const resolved = given.shape ?? shape ?? [values.length];
+    if (!Array.isArray(resolved))
+      throw new ShapeError(`Embedding.forward: shape must be an array such as [T, B], received ${describeValue(resolved)}`);
+    assertValidShape(resolved, 'Embedding.forward: shape');
+    if (sizeOf(resolved) !== values.length)
+      throw new ShapeError(
+        `Embedding.forward: ids has ${values.length} entries but shape ${describeShape(resolved)} needs ${sizeOf(resolved)}`,
+      );
+    const index = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const id = values[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.numEmbeddings) {
-        throw new ValueRangeError(`Embedding: ids[${i}] = ${id} is out of range [0, ${this.numEmbeddings})`);
+        throw new ValueRangeError(`Embedding.forward: ids[${i}] = ${id} is out of range [0, ${this.numEmbeddings})`);
       }
       index[i] = id;
     }
-    return gatherRows(this.weight, index, [...shape, this.embeddingDim]);
+    return gatherRows(this.weight, index, [...resolved, this.embeddingDim]);
   }
 }

@@ -3,7 +3,7 @@ import type { Backend, CellKind } from '../backend/interface.js';
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
 import { fusedSequence, fusedStack } from '../ops/sequence.js';
-import { concat, gatherRows, permute, reshape, stack, unstack } from '../ops/shape-ops.js';
+import { concat, gatherRows, permute, reshape, slice, stack, unstack } from '../ops/shape-ops.js';
 import { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from '../options.js';
 import type { Random } from '../random.js';
 import { commonBackend, Tensor } from '../tensor.js';
@@ -93,6 +93,41 @@ export interface RecurrentOutput {
   cN?: Tensor;
   /** Final value of every state slot, each `[numLayers·D, B, H]`. */
   state: Tensor[];
+  /**
+   * The last layer's final hidden state with its directions side by side, `[B, D·H]`, forward
+   * direction first: PyTorch's `torch.cat([hN[-2], hN[-1]], dim=1)`, the usual input of a
+   * classifier head. A method, not a field: nothing is computed unless it is called, and each
+   * call records its ops from `hN` in the caller's grad mode and `tidy` scope (so gradients
+   * flow back into the layer, and a cached tensor can never outlive a scope or a `noGrad`).
+   */
+  lastHidden(): Tensor;
+  /** The same for the final cell state `cN` (LSTM-like cells); a `ShapeError` for cells without one. */
+  lastCell(): Tensor;
+}
+
+/** What `forward` returns, from the output and the final states (each `[numLayers·D, B, H]`). */
+function recurrentOutput(where: string, output: Tensor, state: Tensor[], directions: number): RecurrentOutput {
+  return {
+    output,
+    hN: state[0],
+    cN: state[1],
+    state,
+    lastHidden: () => lastLayer(state[0], directions),
+    lastCell: () => {
+      if (state.length < 2) {
+        throw new ShapeError(`${where}: lastCell(): this layer's cells have 1 state tensor (hN only); lastCell is for LSTM-like cells`);
+      }
+      return lastLayer(state[1], directions);
+    },
+  };
+}
+
+/** The last layer's rows of a final state `[numLayers·D, B, H]`, directions concatenated: `[B, D·H]`. */
+function lastLayer(s: Tensor, directions: number): Tensor {
+  const [rows, batch, hidden] = s.shape;
+  const last = rows === directions ? s : slice(s, 0, rows - directions, directions);
+  // [D, B, H] → [B, D, H] puts each sequence's directions next to each other, forward first.
+  return reshape(directions === 1 ? last : permute(last, [1, 0, 2]), [batch, directions * hidden]);
 }
 
 /**
@@ -188,7 +223,7 @@ export class RecurrentLayer extends Module {
     if (this.stack && this.canStack(this.stack, x, given)) {
       const out = fusedStack({ kind: this.stack.kind, x, layers: this.stack.layers, h0: given[0], c0: given[1], lengths });
       const state = out.length > 2 ? [out[1], out[2]] : [out[1]];
-      return { output: this.batchFirst ? permute(out[0], [1, 0, 2]) : out[0], hN: out[1], cN: out[2], state };
+      return recurrentOutput(this.where, this.batchFirst ? permute(out[0], [1, 0, 2]) : out[0], state, this.directions);
     }
     const initial = this.initialStates(given, batch);
     const finals: Tensor[][] = initial.map(() => []);
@@ -207,7 +242,7 @@ export class RecurrentLayer extends Module {
       x = y;
     }
     const state = finals.map((perLayer) => stack(perLayer));
-    return { output: this.batchFirst ? permute(x, [1, 0, 2]) : x, hN: state[0], cN: state[1], state };
+    return recurrentOutput(this.where, this.batchFirst ? permute(x, [1, 0, 2]) : x, state, this.directions);
   }
 
   private checkLengths(lengths: ArrayLike<number> | undefined, steps: number, batch: number): Int32Array | undefined {

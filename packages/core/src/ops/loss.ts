@@ -1,6 +1,7 @@
 import { recordOp } from '../autograd.js';
-import { describeShape, NonFiniteError, ShapeError, ValueRangeError } from '../errors.js';
-import { checkOptions, type OptionsSchema, option } from '../options.js';
+import { describeShape, NonFiniteError, OptionsError, ShapeError, ValueRangeError } from '../errors.js';
+import { IntTensor, rowTargets } from '../int-tensor.js';
+import { checkOptions, describeValue, type OptionsSchema, option } from '../options.js';
 import { sameShape, stridesOf } from '../shape.js';
 import { commonBackend, Tensor } from '../tensor.js';
 import { square, sub } from './elementwise.js';
@@ -19,24 +20,20 @@ export interface CrossEntropyOptions {
  */
 const CROSS_ENTROPY_OPTIONS: OptionsSchema<CrossEntropyOptions> = { ignoreIndex: option.finiteNumber, mask: option.anything };
 
-export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: IntTensor | ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
   checkOptions('crossEntropy', options, CROSS_ENTROPY_OPTIONS);
   const ignoreIndex = options.ignoreIndex ?? -100;
-  if (logits.rank < 1) throw new ShapeError(`crossEntropy: logits must be [..., classes], received ${describeShape(logits.shape)}`);
+  checkLogits('crossEntropy', logits);
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / Math.max(1, classes);
-  if (targets.length !== rows) {
-    throw new ShapeError(
-      `crossEntropy: targets must hold one class id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`,
-    );
-  }
+  const given = rowTargets('crossEntropy', targets, logits.shape);
   if (options.mask && options.mask.length !== rows) {
     throw new ShapeError(`crossEntropy: mask must hold one entry per row (${rows}), received ${options.mask.length}`);
   }
   const ids = new Int32Array(rows);
   let count = 0;
   for (let i = 0; i < rows; i++) {
-    const y = targets[i];
+    const y = given[i];
     const masked = options.mask ? !options.mask[i] : false;
     if (y === ignoreIndex || masked) {
       ids[i] = ignoreIndex;
@@ -70,6 +67,18 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
       ),
     ];
   })[0];
+}
+
+/**
+ * Throws unless `logits` is a float `Tensor` of rank ≥ 1: swapped arguments (targets first) or
+ * host data would otherwise fail later with a message about something else.
+ */
+export function checkLogits(where: string, logits: unknown): asserts logits is Tensor {
+  if (!(logits instanceof Tensor)) {
+    const what = logits instanceof IntTensor ? `an int32 tensor ${describeShape(logits.shape)} (targets go second)` : describeValue(logits);
+    throw new OptionsError(`${where}: logits must be a float Tensor [..., classes], received ${what}`);
+  }
+  if (logits.rank < 1) throw new ShapeError(`${where}: logits must be [..., classes], received ${describeShape(logits.shape)}`);
 }
 
 /** Mean squared error `mean((input − target)²)`; `target` must have `input`'s shape. */

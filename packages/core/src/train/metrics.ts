@@ -1,4 +1,6 @@
-import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
+import { ValueRangeError } from '../errors.js';
+import { type IntTensor, rowTargets } from '../int-tensor.js';
+import { checkLogits } from '../ops/loss.js';
 import { checkOptions, type OptionsSchema, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
@@ -19,24 +21,22 @@ export interface AccuracyOptions {
  */
 const ACCURACY_OPTIONS: OptionsSchema<AccuracyOptions> = { ignoreIndex: option.finiteNumber, mask: option.anything };
 
-export async function accuracy(logits: Tensor, targets: ArrayLike<number>, options: AccuracyOptions = {}): Promise<number> {
+export async function accuracy(logits: Tensor, targets: IntTensor | ArrayLike<number>, options: AccuracyOptions = {}): Promise<number> {
   checkOptions('accuracy', options, ACCURACY_OPTIONS);
+  checkLogits('accuracy', logits);
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / Math.max(1, classes);
-  if (targets.length !== rows)
-    throw new ShapeError(
-      `accuracy: targets must hold one id per row of logits ${describeShape(logits.shape)} (${rows}), received ${targets.length}`,
-    );
+  const ids = rowTargets('accuracy', targets, logits.shape);
   const ignoreIndex = options.ignoreIndex ?? -100;
   const values = await logits.toArray();
   let counted = 0;
   let correct = 0;
   for (let r = 0; r < rows; r++) {
-    if (targets[r] === ignoreIndex || (options.mask && !options.mask[r])) continue;
+    if (ids[r] === ignoreIndex || (options.mask && !options.mask[r])) continue;
     let best = 0;
     for (let c = 1; c < classes; c++) if (values[r * classes + c] > values[r * classes + best]) best = c;
     counted++;
-    if (best === targets[r]) correct++;
+    if (best === ids[r]) correct++;
   }
   if (counted === 0) throw new ValueRangeError('accuracy: every target is ignored or masked');
   return correct / counted;
