@@ -1,6 +1,8 @@
 /**
  * The examples beside their PyTorch equivalents, and how lines are counted for the comparison
- * in README.md: lines that hold code, so neither blank lines nor comment-only lines count.
+ * in README.md: lines that hold code. Blank lines, comment-only lines and lines that only close
+ * brackets (`}`, `});`) do not count: Python closes its blocks by indentation, so counting
+ * TypeScript's closing braces would compare syntax, not code.
  * Shared by scripts/update-readme.mjs (which writes README.md) and test/readme.test.ts (which
  * checks it).
  */
@@ -21,7 +23,7 @@ export function source(path) {
 export function codeLines(text) {
   return text.split('\n').filter((line) => {
     const trimmed = line.trim();
-    return trimmed !== '' && !trimmed.startsWith('//') && !trimmed.startsWith('#');
+    return !/^[\s)\]};,]*$/.test(trimmed) && !trimmed.startsWith('//') && !trimmed.startsWith('#');
   }).length;
 }
 

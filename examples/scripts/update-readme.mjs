@@ -9,6 +9,6 @@ for (const path of EXAMPLES.flatMap((e) => [e.recur, e.pytorch])) {
   if (!pattern.test(readme)) throw new Error(`README.md has no fenced block after <!-- file:${path} -->`);
   readme = readme.replace(pattern, (_, open, close) => `${open}${source(path)}${close}`);
 }
-readme = readme.replace(/(<!-- lines:table -->\n)[\s\S]*?(\n<!-- \/lines:table -->)/, (_, open, close) => `${open}${table()}${close}`);
+readme = readme.replace(/(<!-- lines:table -->\n)[\s\S]*?(<!-- \/lines:table -->)/, (_, open, close) => `${open}${table()}\n${close}`);
 writeFileSync(new URL('../README.md', import.meta.url), readme);
 console.log(table());

@@ -21,9 +21,11 @@ export async function main({ data = shared('tinyshakespeare.txt'), steps = 1000,
   const random = new Random(0);
   const losses: number[] = [];
   for (let step = 1; step <= steps; step++) {
+    // A batch of random windows, time-major [T, batch]; the targets are the inputs shifted by one.
     const starts = Array.from({ length: batch }, () => random.int(ids.length - T - 1));
-    const window = (shift: number) => tensor(Int32Array.from({ length: T * batch }, (_, i) => ids[starts[i % batch] + Math.floor(i / batch) + shift]), [T, batch], { dtype: 'int32' });
-    const loss = model.forward(window(0)).crossEntropy(window(1));
+    const window = (shift: number) =>
+      Int32Array.from({ length: T * batch }, (_, i) => ids[starts[i % batch] + Math.floor(i / batch) + shift]);
+    const loss = model.forward(tensor(window(0), [T, batch], { dtype: 'int32' })).crossEntropy(window(1));
     loss.backward();
     clipGradNorm(model.parameters(), 1);
     optimizer.step();
@@ -33,14 +35,15 @@ export async function main({ data = shared('tinyshakespeare.txt'), steps = 1000,
   }
   // Sample 200 characters, carrying the LSTM's state from one to the next.
   let state: Tensor[][] | undefined;
-  let sample = text[0];
+  let generated = text[0];
   for (let i = 0; i < 200; i++) {
-    const next = noGrad(() => model.forwardWithState(tensor([vocab.indexOf(sample.at(-1) as string)], [1, 1], { dtype: 'int32' }), { state }));
+    const input = tensor([vocab.indexOf(generated.at(-1) as string)], [1, 1], { dtype: 'int32' });
+    const next = noGrad(() => model.forwardWithState(input, { state }));
     state = next.state;
-    sample += vocab[(await sample(next.output, { temperature: 0.8, random })).data[0]];
+    generated += vocab[(await sample(next.output, { temperature: 0.8, random })).data[0]];
   }
-  console.log(sample);
-  return { losses, sample };
+  console.log(generated);
+  return { losses, sample: generated };
 }
 
 if (process.argv[1]?.endsWith('char-lm.js')) main({ data: process.argv[2] });

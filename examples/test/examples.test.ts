@@ -25,7 +25,10 @@ function textFile(): string {
 /** A noisy daily cycle in the layout of daily-min-temperatures.csv. */
 function seriesFile(): string {
   const random = new Random(1);
-  const rows = Array.from({ length: 600 }, (_, t) => `"day ${t}",${(12 + 6 * Math.sin((2 * Math.PI * t) / 25) + random.normal() * 0.3).toFixed(2)}`);
+  const rows = Array.from(
+    { length: 600 },
+    (_, t) => `"day ${t}",${(12 + 6 * Math.sin((2 * Math.PI * t) / 25) + random.normal() * 0.3).toFixed(2)}`,
+  );
   const path = join(folder, 'series.csv');
   writeFileSync(path, `"Date","Temp"\n${rows.join('\n')}\n`);
   return path;
@@ -43,9 +46,14 @@ function sequencesFolder(): string {
     const label = id % 2 === 0 ? 1 : -1;
     const length = 6 + random.int(10);
     const rows = Array.from({ length }, () =>
-      [0.5 * label + random.normal() * 0.3, random.uniform(-1, 1), random.uniform(-1, 1), random.uniform(-1, 1)].map((v) => v.toFixed(4)).join(','),
+      [0.5 * label + random.normal() * 0.3, random.uniform(-1, 1), random.uniform(-1, 1), random.uniform(-1, 1)]
+        .map((v) => v.toFixed(4))
+        .join(','),
     );
-    writeFileSync(join(root, 'dataset', `MovementAAL_RSS_${id}.csv`), `#RSS_anchor1, RSS_anchor2, RSS_anchor3, RSS_anchor4\n${rows.join('\n')}\n`);
+    writeFileSync(
+      join(root, 'dataset', `MovementAAL_RSS_${id}.csv`),
+      `#RSS_anchor1, RSS_anchor2, RSS_anchor3, RSS_anchor4\n${rows.join('\n')}\n`,
+    );
     targets.push(`${id},${label}`);
     groups.push(`${id},${id <= 40 ? 1 + (id % 2) : 3}`);
   }
@@ -76,7 +84,7 @@ for (const name of listBackends()) {
 
     it('char-lm: the loss falls and 200 characters are sampled from the vocabulary', (context) =>
       run(async () => {
-        const { losses, sample } = await charLm({ data: textFile(), steps: 60, hidden: 32, batch: 8, seqLen: 16 });
+        const { losses, sample } = await charLm({ data: textFile(), steps: 100, hidden: 32, batch: 8, seqLen: 16 });
         expect(mean(losses.slice(-10))).toBeLessThan(0.6 * mean(losses.slice(0, 5)));
         expect(sample).toHaveLength(201);
         expect(new Set(sample).size).toBeGreaterThan(3);
@@ -85,7 +93,7 @@ for (const name of listBackends()) {
 
     it('forecast: the held-out RMSE beats yesterday-as-forecast', (context) =>
       run(async () => {
-        const { rmse, naive } = await forecast({ data: seriesFile(), steps: 300, window: 10, batch: 32 });
+        const { rmse, naive } = await forecast({ data: seriesFile(), steps: 300, W: 10, batch: 32 });
         expect(rmse).toBeLessThan(naive);
       }, context));
 

@@ -14,12 +14,16 @@ export async function info(log: (line: string) => void): Promise<void> {
   for (const name of listBackends()) {
     try {
       const backend = await createBackend(name);
-      log(`  ${name.padEnd(8)} works: ${backend.description}; up to ${backend.maxBufferLength.toLocaleString('en-US')} elements per buffer`);
+      log(
+        `  ${name.padEnd(8)} works: ${backend.description}; up to ${backend.maxBufferLength.toLocaleString('en-US')} elements per buffer`,
+      );
       backend.destroy();
     } catch (error) {
       log(`  ${name.padEnd(8)} unavailable: ${(error as Error).message}`);
     }
   }
   const fallback = getDefaultBackend();
-  log(`default backend (no setDefaultBackend, RECUR_BACKEND ${process.env.RECUR_BACKEND ?? 'unset'}): ${fallback.name}, ${fallback.description}`);
+  log(
+    `default backend (no setDefaultBackend, RECUR_BACKEND ${process.env.RECUR_BACKEND ?? 'unset'}): ${fallback.name}, ${fallback.description}`,
+  );
 }

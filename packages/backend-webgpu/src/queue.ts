@@ -147,7 +147,8 @@ export class CommandQueue {
     const known = this.errors.kernelFailure(key);
     if (known) throw known;
     const { pipeline, layout } = this.pipelines.get(key, source);
-    if (this.arena && this.arenaSlot >= this.slots) this.flush();
+    // A temporary made for this very dispatch (an index buffer) must survive the flush.
+    if (this.arena && this.arenaSlot >= this.slots) this.flush(storage);
     if (!this.arena) {
       this.arena = this.pool.create(this.slots * SLOT_BYTES, UNIFORM, true);
       this.arenaWords = new Uint32Array(this.arena.getMappedRange());
@@ -202,8 +203,12 @@ export class CommandQueue {
     return this.pass;
   }
 
-  /** Submits everything encoded so far. */
-  private flush(): void {
+  /**
+   * Submits everything encoded so far and destroys the temporaries it used: all but `pending`,
+   * those of a dispatch about to be encoded (destroying one before its dispatch is submitted
+   * fails that submit: "used in submit while destroyed").
+   */
+  private flush(pending: readonly GPUBuffer[] = []): void {
     if (this.pass) {
       this.pass.end();
       this.pass = null;
@@ -220,7 +225,11 @@ export class CommandQueue {
       this.submitCount++;
     }
     // Destroying after submit is safe: the memory is freed once the submitted work completes.
-    for (const b of this.temporaries) b.destroy();
-    this.temporaries = [];
+    const kept: GPUBuffer[] = [];
+    for (const b of this.temporaries) {
+      if (pending.includes(b)) kept.push(b);
+      else b.destroy();
+    }
+    this.temporaries = kept;
   }
 }

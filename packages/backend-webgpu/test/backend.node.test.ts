@@ -197,6 +197,18 @@ describe.skipIf(!adapter)(`webgpu backend (node, ${adapter})`, () => {
     small.destroy();
   });
 
+  it('a dispatch whose index buffer is made just as the batch fills is submitted with it intact', async () => {
+    // gatherRows uploads its index as a temporary buffer before encoding; when that dispatch is
+    // the one that starts a new submit, the flush must not destroy the temporary it is about to use.
+    const small = await createWebGpuImplementation({ ...nodeOptions(), maxDispatchesPerSubmit: 8 });
+    const x = small.upload([1, 2, 3]);
+    for (let i = 0; i < 8; i++) small.unary('scale', x, 2, undefined, x);
+    const gathered = small.gatherRows(x, 1, Int32Array.from([2, 0]));
+    expect(Array.from(await small.read(gathered))).toEqual([3 * 256, 256]);
+    await small.sync();
+    small.destroy();
+  });
+
   it("stepKernel 'fused' runs a time step as one dispatch instead of two", async () => {
     // Numerics of both paths are the conformance suite's job; this checks the dispatch structure.
     const [T, B, I, H] = [6, 3, 5, 20];

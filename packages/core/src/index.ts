@@ -30,6 +30,7 @@ export {
   StateDictError,
   ValueRangeError,
 } from './errors.js';
+export { IntTensor, intTensor } from './int-tensor.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -58,6 +59,13 @@ export {
   type RecurrentOutput,
 } from './nn/recurrent.js';
 export {
+  LastHidden,
+  Sequential,
+  type SequentialForwardOptions,
+  type SequentialLayer,
+  type SequentialOutput,
+} from './nn/sequential.js';
+export {
   abs,
   add,
   div,
@@ -78,6 +86,7 @@ export {
 export { type CrossEntropyOptions, checkFinite, crossEntropy, mse } from './ops/loss.js';
 export { linear, matmul } from './ops/matmul.js';
 export { mean, type ReduceOptions, sum } from './ops/reduce.js';
+export { type SampleOptions, sample } from './ops/sampling.js';
 export { concat, gatherRows, permute, reshape, slice, stack, transpose, unstack } from './ops/shape-ops.js';
 export { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from './options.js';
 export { manualSeed, Random } from './random.js';
@@ -92,7 +101,17 @@ export {
 } from './registry.js';
 export { keep, tidy } from './scope.js';
 export type { Shape } from './shape.js';
-export { disposeAll, full, Parameter, type ParameterOptions, Tensor, type TensorOptions, tensor, zeros } from './tensor.js';
+export {
+  disposeAll,
+  full,
+  Parameter,
+  type ParameterOptions,
+  Tensor,
+  type TensorCreateOptions,
+  type TensorOptions,
+  tensor,
+  zeros,
+} from './tensor.js';
 export { type BpttChunk, bpttChunks, detachState, type TruncatedBpttOptions, truncatedBptt } from './train/bptt.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradValue } from './train/clip.js';
 export { type AccuracyOptions, accuracy, perplexity } from './train/metrics.js';

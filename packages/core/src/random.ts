@@ -83,6 +83,16 @@ export class Random {
     return out;
   }
 
+  /** A shuffled copy of `items` (Fisher–Yates), like indexing by PyTorch's `torch.randperm`. */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
   normalArray(n: number, mean = 0, std = 1): Float64Array {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = mean + std * this.normal();

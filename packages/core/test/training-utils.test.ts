@@ -6,6 +6,7 @@ import {
   NonFiniteError,
   Parameter,
   perplexity,
+  Random,
   type Tensor,
   tensor,
   ValueRangeError,
@@ -112,5 +113,21 @@ describe('metrics', () => {
     // Row 2 predicts 0, not 1, under the tie rule.
     expect(await accuracy(logits, [1, 2, 1, 2, 0])).toBeCloseTo(4 / 5, 15);
     await expectRejection(() => accuracy(logits, [-100, -100, -100, -100, -100]), ValueRangeError, 'ignored');
+  });
+});
+
+describe('Random.shuffle', () => {
+  it('returns a permutation of a copy, reproducibly, and reaches every order of three items', () => {
+    const items = ['a', 'b', 'c'];
+    const random = new Random(11);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const shuffled = random.shuffle(items);
+      expect([...shuffled].sort()).toEqual(items);
+      seen.add(shuffled.join(''));
+    }
+    expect(items).toEqual(['a', 'b', 'c']);
+    expect(seen.size).toBe(6);
+    expect(new Random(3).shuffle([1, 2, 3, 4, 5])).toEqual(new Random(3).shuffle([1, 2, 3, 4, 5]));
   });
 });

@@ -35,7 +35,7 @@ const FORWARD_OPTIONS: OptionsSchema<SequentialForwardOptions> = { state: option
  */
 export class LastHidden extends Module {
   forward(recurrent: RecurrentOutput): Tensor {
-    return recurrent.lastHidden;
+    return recurrent.lastHidden();
   }
 }
 
@@ -94,7 +94,7 @@ export class Sequential extends Module {
     for (const layer of this.layers) {
       if (layer instanceof RecurrentLayer) {
         const given = options.state?.[states.length];
-        const out = layer.forward(outputOf(value), { state: given ? [...given] : undefined, lengths: options.lengths });
+        const out = layer.forward(outputOf(value) as Tensor, { state: given ? [...given] : undefined, lengths: options.lengths });
         states.push(out.state);
         value = out;
       } else if (layer instanceof LastHidden) {
