@@ -15,6 +15,7 @@ import type {
   Backend,
   BackendBuffer,
   BinaryOp,
+  BlockingReads,
   CellBackwardArgs,
   CellBackwardResult,
   CellForwardArgs,
@@ -64,6 +65,7 @@ export class CheckedBackend implements Backend {
   readonly dtype: Backend['dtype'];
   readonly maxBufferLength: number;
   readonly fused: FusedKernels;
+  readonly blocking: BlockingReads | undefined;
   private readonly ledger: BufferLedger;
   /** Itself: how `checkedBackend` tells a wrapper from an object that inherits from one. */
   readonly self: CheckedBackend = this;
@@ -80,6 +82,14 @@ export class CheckedBackend implements Backend {
     this.maxBufferLength = unchecked.maxBufferLength;
     this.ledger = new BufferLedger(unchecked);
     this.fused = checkedFused(unchecked, this.ledger);
+    const blocking = unchecked.blocking;
+    // Checked as `read` is; an exception is thrown, not returned as a rejected Promise.
+    this.blocking = blocking && {
+      read: (buffer) => {
+        this.ledger.alive('blocking.read');
+        return blocking.read(this.ledger.owned('blocking.read', 'buffer', buffer));
+      },
+    };
   }
 
   get description(): string {

@@ -7,8 +7,11 @@
  *
  * Execution: every compute method *enqueues* work and returns its result buffers at once; a
  * backend may run the work later (a GPU queue, a worker thread) as long as work runs in call
- * order. Only `read` and `sync` wait, and they are the only async methods. A synchronous
- * backend (the JS reference) simply runs each call immediately.
+ * order. Only `read` and `sync` wait, and they are the only async methods; they settle from a
+ * task of the event loop, never as a microtask of the call, so a loop that awaits only them
+ * still lets timers, I/O and finalization callbacks run. A synchronous backend (the JS
+ * reference) simply runs each call immediately. A backend that can wait by blocking the thread
+ * offers `blocking.read` as well.
  *
  * Ownership: every buffer a method returns is new and owned by the caller, who releases it
  * with `dispose`. Methods never dispose or retain their inputs. Methods that take an `out`
@@ -33,8 +36,9 @@
  *   refused).
  * - Deferred failures: a backend that runs work later reports a failure of that work (device
  *   lost: `DeviceLostError`; memory: `OutOfMemoryError`; anything else: `BackendError`) by
- *   rejecting the next `read` or `sync`. Buffers written by failed work hold unspecified values.
- *   A lost device stays lost: every later `read`/`sync` rejects with `DeviceLostError`.
+ *   rejecting the next `read` or `sync`, or throwing from the next `blocking.read`, with the
+ *   same error. Buffers written by failed work hold unspecified values. A lost device stays
+ *   lost: every later `read`/`sync` rejects with `DeviceLostError`.
  * - `dispose` is idempotent, and a no-op after `destroy`; disposing a buffer of another backend
  *   throws `BackendMismatchError`. `destroy` is idempotent and releases everything; afterwards
  *   every other method throws (`read`/`sync` reject) `BackendDestroyedError`.
@@ -288,6 +292,19 @@ export interface FusedStackKernels {
 }
 
 /**
+ * Reads that block the calling thread, for a backend that can wait synchronously (the JS
+ * reference has nothing to wait for; the native one waits for its worker thread). A GPU backend
+ * cannot block its thread on the device, and has none. Core's `itemSync`/`toArraySync` use it.
+ */
+export interface BlockingReads {
+  /**
+   * Waits, blocking the thread, for all earlier work on the buffer, and returns a copy of its
+   * contents that later work does not change. Throws what `read` would reject with.
+   */
+  read(buffer: BackendBuffer): FloatArray;
+}
+
+/**
  * The optional fast paths a backend offers: core runs generic code (one `cellForward` per
  * step, one layer at a time) where a member is absent. `{}` declares none.
  */
@@ -311,6 +328,8 @@ export interface Backend {
   readonly maxBufferLength: number;
   /** Optional whole-sequence kernels. */
   readonly fused: FusedKernels;
+  /** Synchronous reads, where the backend can block for them (absent: only `read`). */
+  readonly blocking?: BlockingReads;
 
   // --- memory -------------------------------------------------------------------------------
 
