@@ -9,6 +9,7 @@ import type {
   Backend,
   BackendBuffer,
   BinaryOp,
+  BlockingReads,
   CellBackwardArgs,
   CellBackwardResult,
   CellForwardArgs,
@@ -46,6 +47,32 @@ export interface JsBackendOptions {
 const JS_OPTIONS: OptionsSchema<JsBackendOptions> = { dtype: option.oneOf(...DTYPES) };
 
 const optional = (buffer: BackendBuffer | undefined) => (buffer ? dataOf(buffer) : undefined);
+
+/**
+ * Resolves on a later task of the event loop. `read` and `sync` settle there, not as a
+ * microtask (which an `async` method returning at once would be): a loop that awaits only
+ * reads then still lets timers, I/O and finalization callbacks run, among them core's safety
+ * net for tensors dropped without `dispose()`, whose buffers would otherwise pile up for as long
+ * as the loop runs. setImmediate in Node; elsewhere a MessageChannel, since a browser delays a
+ * nested `setTimeout(0)` by at least 4 ms. Taken when this module loads, so that fake timers
+ * installed later (a test's) cannot stall reads.
+ */
+const nextTask: () => Promise<void> = (() => {
+  const immediate = globalThis.setImmediate;
+  if (typeof immediate === 'function') return () => new Promise<void>((resolve) => immediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    const waiting: (() => void)[] = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return () =>
+      new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        channel.port2.postMessage(null);
+      });
+  }
+  const timeout = globalThis.setTimeout;
+  return () => new Promise<void>((resolve) => timeout(resolve, 0));
+})();
 
 export class JsBackend implements Backend {
   readonly name = 'js';
@@ -93,15 +120,22 @@ export class JsBackend implements Backend {
   }
 
   async read(buffer: BackendBuffer): Promise<FloatArray> {
-    return dataOf(buffer).slice();
+    const copy = dataOf(buffer).slice(); // the values as of the call: later work may change them
+    await nextTask();
+    return copy;
   }
+
+  /** Every call has already run, so a blocking read is an immediate copy. */
+  readonly blocking: BlockingReads = { read: (buffer) => dataOf(buffer).slice() };
 
   dispose(buffer: BackendBuffer): void {
     if (buffer instanceof JsBuffer) buffer.dispose();
   }
 
-  /** Every call has already run: there is no queue. */
-  async sync(): Promise<void> {}
+  /** Every call has already run: there is no queue (it still settles on a later task: see `nextTask`). */
+  async sync(): Promise<void> {
+    await nextTask();
+  }
 
   /** Nothing to release: buffers are garbage-collected arrays. */
   destroy(): void {}

@@ -3,7 +3,8 @@
  * `pnpm test:sanitize`: builds the addon with AddressSanitizer + UndefinedBehaviorSanitizer
  * (CMake option RECUR_SANITIZE=ON) into build-sanitize/, then runs the small conformance cases
  * (every single-kernel cross-backend case and the PyTorch LSTM/GRU fixtures) plus the
- * validation and queue tests (but the RSS one: ASan's quarantine holds freed memory) against it.
+ * validation, queue and blocking-read tests (but the RSS one: ASan's quarantine holds freed
+ * memory) against it.
  *
  * Node itself is not instrumented, so libasan must be loaded first: LD_PRELOAD is set to the
  * compiler's libasan.so (g++ -print-file-name=libasan.so). ASAN_OPTIONS=detect_leaks=0 because
@@ -49,8 +50,9 @@ const args = [
   'test/inference.test.ts',
   'test/packed.test.ts',
   'test/native-errors.test.ts',
+  'test/blocking-read.test.ts',
   '-t',
-  '^(?!.*memory stays flat).*(kernel: |(LSTM|GRU) (lstm|gru)_|loss |optimizer |Backend contract|native backend: creation|native errors reach JS|execution queue|single-sequence inference|fused sequences on several batch rows)',
+  '^(?!.*memory stays flat).*(kernel: |(LSTM|GRU) (lstm|gru)_|loss |optimizer |Backend contract|native backend: creation|native errors reach JS|blocking reads|execution queue|single-sequence inference|fused sequences on several batch rows)',
 ];
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 process.exit(run.status ?? 1);

@@ -24,6 +24,8 @@ export interface NativeEngine {
   fill(length: number, value: number): NativeHandle;
   release(handle: NativeHandle): void;
   read(handle: NativeHandle): Promise<Float32Array>;
+  /** Blocks until the worker has run everything queued before it, then copies. */
+  readBlocking(handle: NativeHandle): Float32Array;
   sync(): Promise<void>;
   destroy(): void;
   gemm(

@@ -6,8 +6,9 @@
  * buffers to handles) and wraps the handles the addon returns. The addon allocates output
  * buffers at once, enqueues each kernel on its worker thread and returns; only `read` and
  * `sync` wait, and their Promises settle when the queue has run up to them, so training never
- * blocks the event loop. The C++ side keeps a guard of its own: any misuse that slips past,
- * or a failure (out of memory), becomes a JS error, never an abort.
+ * blocks the event loop unless it asks to (`blocking.read`, behind `itemSync`). The C++ side
+ * keeps a guard of its own: any misuse that slips past, or a failure (out of memory), becomes a
+ * JS error, never an abort.
  */
 import { availableParallelism } from 'node:os';
 import {
@@ -15,6 +16,7 @@ import {
   type BackendBuffer,
   BINARY_OPS,
   type BinaryOp,
+  type BlockingReads,
   type CellBackwardArgs,
   type CellBackwardResult,
   type CellForwardArgs,
@@ -51,6 +53,8 @@ export class NativeBackend implements Backend {
   /** Threads used by BLAS and the kernels. */
   readonly threads: number;
   readonly fused: FusedKernels;
+  /** The JS thread waits for the worker to reach the read (src/native/native_reads.cpp). */
+  readonly blocking: BlockingReads;
   private readonly engine: NativeEngine;
   /** Reused for optimizer hyper-parameters (C++ copies them during the call). */
   private readonly hyper = new Float64Array(8);
@@ -68,6 +72,7 @@ export class NativeBackend implements Backend {
       sequence: { forward: (args) => sequenceForward(engine, args), backward: (args) => sequenceBackward(engine, args) },
       stack: { forward: (args) => sequenceStackForward(engine, args) },
     };
+    this.blocking = { read: (buffer) => engine.readBlocking(handleOf(buffer)) };
   }
 
   // --- memory -------------------------------------------------------------------------------

@@ -97,6 +97,23 @@ const scenarios = {
     await backend.sync();
     return { error };
   },
+  // The same failure met by a blocking read: thrown by it, and reported once (the next
+  // blocking read returns).
+  'lstm-infer-blocking': async () => {
+    const { lstm, x } = bigLstm();
+    const { output } = noGrad(() => lstm.forward(x));
+    let error = null;
+    try {
+      backend.blocking.read(output.buffer);
+    } catch (e) {
+      error = describe(e);
+    }
+    output.dispose();
+    const probe = backend.fill(2, 3);
+    const next = Array.from(backend.blocking.read(probe));
+    backend.dispose(probe);
+    return { error, next };
+  },
   // Reading a 700 MB buffer back needs as much again, past the limit.
   read: async () => {
     const x = backend.fill(175_000_000, 1);

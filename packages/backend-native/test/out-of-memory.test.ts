@@ -8,7 +8,8 @@
  * fail while Node itself runs. The sizes keep ≥ 120 MB of margin on both sides of the limit:
  * what must fit fits and what must fail fails, whatever the run-to-run variation (one 128 MiB
  * region, see beforeAll). The child imports the package compiled from src/ into
- * .recur-tmp/ (never dist/, which may be stale) and @recur/core's build.
+ * .recur-tmp/ (never dist/, which may be stale) and @recur/core's build (dist/: the blocking-read
+ * scenario needs a build of core with `blocking` in the checked wrapper).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -136,6 +137,15 @@ describeOom('allocation failures: OutOfMemoryError, and the process lives on', (
     const result = expectAlive(runChild('lstm-infer', limitKb));
     // The gate scratch: T·B·4H floats.
     expectOutOfMemory(result.error, 1200 * 64 * 4 * 1024 * 4);
+    expect(result.after).toBe(true);
+  });
+
+  it('the same failure met by a blocking read: thrown as the error the Promise rejects with, once', () => {
+    const result = expectAlive(runChild('lstm-infer-blocking', limitKb));
+    expectOutOfMemory(result.error, 1200 * 64 * 4 * 1024 * 4);
+    const asynchronous = expectAlive(runChild('lstm-infer', limitKb));
+    expect(result.error).toEqual(asynchronous.error);
+    expect(result.next).toEqual([3, 3]);
     expect(result.after).toBe(true);
   });
 

@@ -4,7 +4,7 @@
  * typed error on every backend (ownership, liveness, lengths, ranges, the allocation guard,
  * calls after `destroy`), and the semantics a caller relies on must hold (`read` returns a
  * snapshot, in-place `out`, NaN in an unread `out`, zero-length buffers, call order, the live
- * count of `memory()`).
+ * count of `memory()`, and `blocking.read` where a backend offers it).
  */
 import {
   type Backend,
@@ -198,11 +198,51 @@ export function contractCases(): SuiteCase[] {
         if (last !== xs[0]) s.dispose(last);
         last = next;
       }
+      check(memory(s).buffers === before + 6, 'memory() after disposing the intermediate sums');
       await s.sync();
       check((await values(s, last)).join() === '10,10,10', 'a chain of dependent calls');
+      // Counted from here, not from `before`: while this case awaited, core's GC safety net may
+      // have released buffers of tensors that earlier cases dropped.
+      const live = memory(s).buffers;
       for (const b of [...xs, last]) s.dispose(b);
-      check(memory(s).buffers === before, 'memory() after disposing everything');
+      check(memory(s).buffers === live - 6, 'memory() after disposing everything');
     }),
+    {
+      group: 'contract',
+      name: 'semantics: blocking.read waits for earlier work and returns the snapshot read resolves with; throws after destroy',
+      skipReason: (s) => (s.blocking ? null : 'the backend has no blocking reads (backend.blocking is absent)'),
+      run: async (s, r, context) => {
+        const blocking = s.blocking;
+        if (!blocking) return;
+        // A product big enough for a backend to queue it (the native one runs small work inline,
+        // larger on its worker), then in-place steps behind it: 256·(1/16)² = 1, doubled ten
+        // times. Every value is exact in float32, so a read that did not wait shows.
+        const n = 256;
+        const a = s.fill(n * n, 1 / 16);
+        const product = s.gemm(a, a, { m: n, n, k: n });
+        for (let i = 0; i < 10; i++) s.unary('scale', product, 2, undefined, product);
+        const now = blocking.read(product);
+        check(now.length === n * n && now.every((v) => v === 1024), `blocking.read did not wait for the queued work: ${now[0]}`);
+        now[0] = -1;
+        s.unary('scale', product, 0.5, undefined, product);
+        check(now[1] === 1024, 'later work changed the result of blocking.read');
+        const later = await s.read(product);
+        check(later[0] === 512 && later.every((v) => v === 512), 'changing a blocking.read result changed the buffer');
+        check(Array.from(blocking.read(product)).join() === Array.from(later).join(), 'blocking.read differs from read');
+        await expectTyped('blocking.read of a disposed buffer', DisposedTensorError, () => {
+          s.dispose(a);
+          return blocking.read(a);
+        });
+        const foreign = r.upload([1]);
+        await expectTyped('blocking.read of a foreign buffer', BackendMismatchError, () => blocking.read(foreign));
+        r.dispose(foreign);
+        s.dispose(product);
+        const b = await context.create();
+        const x = b.upload([1, 2]);
+        b.destroy();
+        await expectTyped('blocking.read after destroy', BackendDestroyedError, () => b.blocking?.read(x));
+      },
+    },
     {
       group: 'contract',
       name: "misuse: a sequence's saved workspace is accepted back only with the sizes that made it",

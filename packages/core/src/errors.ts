@@ -61,6 +61,13 @@ export class DeviceLostError extends RecurError {}
 export class BackendError extends RecurError {}
 
 /**
+ * The backend lacks an optional capability the call needs: a synchronous read (`itemSync`,
+ * `toArraySync`) on a backend that can only read asynchronously (WebGPU). Nothing failed; the
+ * message names the backend and the call to use instead.
+ */
+export class BackendCapabilityError extends RecurError {}
+
+/**
  * Misuse of the autograd graph: a second `backward()` through a graph that was already
  * back-propagated (without `retainGraph`), or a tensor the graph saved that was modified in
  * place (an optimizer step, `loadStateDict`) between the forward pass and `backward()`.

@@ -14,6 +14,7 @@ export type { Backend } from './backend/interface.js';
 export { memory } from './backend/memory.js';
 export {
   AutogradError,
+  BackendCapabilityError,
   BackendDestroyedError,
   BackendError,
   BackendMismatchError,

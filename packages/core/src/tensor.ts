@@ -1,7 +1,7 @@
 import { checkAllocation } from './backend/allocation.js';
 import { checkedBackend } from './backend/checked.js';
-import type { Backend, BackendBuffer, DType, FloatArray } from './backend/interface.js';
-import { BackendMismatchError, DisposedTensorError, describeShape, OptionsError, ShapeError } from './errors.js';
+import type { Backend, BackendBuffer, BlockingReads, DType, FloatArray } from './backend/interface.js';
+import { BackendCapabilityError, BackendMismatchError, DisposedTensorError, describeShape, OptionsError, ShapeError } from './errors.js';
 import { IntTensor } from './int-tensor.js';
 import { checkOptions, describeValue, hostNumbers, type OptionsSchema, option } from './options.js';
 import { getDefaultBackend } from './registry.js';
@@ -30,11 +30,40 @@ export interface GradNode {
   released?: boolean;
 }
 
+/** What the safety net needs to dispose a buffer: never the storage itself (see `unreleased`). */
+interface Unreleased {
+  readonly backend: Backend;
+  readonly buffer: BackendBuffer;
+}
+
+/**
+ * The safety net behind `tidy`/`dispose`: a storage that becomes unreachable with its buffer
+ * unreleased (a tensor dropped without `dispose()` outside `tidy`) has its buffer disposed
+ * through its (checked) backend once the garbage collector finds it dead, so `memory()` drops
+ * too. The held value names the backend and the buffer but not the storage, which would
+ * otherwise stay reachable from the registry for ever; an explicit release unregisters. The
+ * backend is always the checked form, whose `dispose` of a buffer it holds cannot throw (an
+ * exception here would be uncaught) and is a no-op after `destroy()`: a late callback is
+ * harmless.
+ *
+ * Limits: V8 finds these dead only in full (mark-compact) collections and runs the callbacks
+ * as tasks of the event loop, so memory comes back while a loop yields now and then (any awaited
+ * `read`, which settles from a task) and not during a loop that never yields (reads only with
+ * `itemSync`): there, `tidy` is the way.
+ *
+ * Cost, measured on Node 20 (2-core x86-64, medians of 5 runs of 1e6): register + unregister
+ * alone 0.45 µs per storage; creating and disposing a 1-element tensor 0.6–1.1 µs → 1.2–1.9 µs
+ * on js and 2.5–3.0 → 3.3–3.8 µs on native. A training step of the soak (benchmarks/src/soak.ts)
+ * makes 30 storages: about 15 µs of its 1.8 ms on native, below the run-to-run noise.
+ */
+const unreleased = new FinalizationRegistry<Unreleased>((held) => held.backend.dispose(held.buffer));
+
 /**
  * Reference-counted backend storage, shared by a tensor and its views (`reshape`, `detach`).
- * The buffer is disposed when the last tensor referring to it is disposed. `version` counts
- * in-place modifications (PyTorch's version counter), so a graph that saved the tensor can tell
- * that its values changed before `backward()`.
+ * The buffer is disposed when the last tensor referring to it is disposed, or by the safety net
+ * (`unreleased`) when the storage becomes unreachable first. `version` counts in-place
+ * modifications (PyTorch's version counter), so a graph that saved the tensor can tell that its
+ * values changed before `backward()`.
  */
 class Storage {
   private refs = 1;
@@ -42,7 +71,9 @@ class Storage {
     readonly backend: Backend,
     public buffer: BackendBuffer | null,
     public version = 0,
-  ) {}
+  ) {
+    if (buffer) unreleased.register(this, { backend, buffer }, this);
+  }
   retain(): this {
     this.refs++;
     return this;
@@ -53,6 +84,7 @@ class Storage {
   }
   release(): void {
     if (--this.refs === 0 && this.buffer) {
+      unreleased.unregister(this);
       this.backend.dispose(this.buffer);
       this.buffer = null;
     }
@@ -153,6 +185,30 @@ export class Tensor {
   async item(): Promise<number> {
     if (this.size !== 1) throw new ShapeError(`item(): tensor must hold exactly 1 element, received shape ${describeShape(this.shape)}`);
     return (await this.toArray())[0];
+  }
+
+  /**
+   * `toArray()` without a Promise, on a backend with blocking reads (js, native): blocks the
+   * thread until the values are computed. Throws `BackendCapabilityError` on a backend without
+   * them (WebGPU), and a deferred failure of earlier work as `toArray()` would reject with it.
+   */
+  toArraySync(): FloatArray {
+    return this.blockingReads('toArraySync()', 'toArray()').read(this.buffer);
+  }
+
+  /** `item()` without a Promise: see `toArraySync()`. */
+  itemSync(): number {
+    if (this.size !== 1)
+      throw new ShapeError(`itemSync(): tensor must hold exactly 1 element, received shape ${describeShape(this.shape)}`);
+    return this.blockingReads('itemSync()', 'item()').read(this.buffer)[0];
+  }
+
+  private blockingReads(method: string, instead: string): BlockingReads {
+    const blocking = this.backend.blocking;
+    if (blocking) return blocking;
+    throw new BackendCapabilityError(
+      `${method}: the ${this.backend.name} backend cannot read synchronously (it has no blocking reads: its work finishes asynchronously); use \`await ${instead}\``,
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 // NativeBackend: the one class exposed to JS. It owns a TaskQueue (one worker thread), the
-// kernels' scratch memory and a thread-safe function that settles read/sync Promises.
+// kernels' scratch memory and a thread-safe function that settles read/sync Promises
+// (native_reads.cpp; the compute methods are in native_ops.cpp and native_fused.cpp).
 //
 // Buffers are Napi::External<BufferHandle> values, type-tagged so that no other external can
 // be mistaken for one. Every compute method checks its arguments (cheaply: JS has validated
@@ -58,6 +59,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   Napi::Value Fill(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
+  // Blocks the JS thread until the worker reaches the read (the Backend's `blocking.read`).
+  Napi::Value ReadBlocking(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Destroy(const Napi::CallbackInfo& info);
   Napi::Value Threads(const Napi::CallbackInfo& info);

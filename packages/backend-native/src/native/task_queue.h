@@ -47,6 +47,9 @@ class TaskQueue {
   // call order is kept) and returns true; otherwise returns false and the caller pushes it.
   // A failure is recorded as the worker would, never thrown.
   bool tryRunInline(const Task& task, const char* label = nullptr);
+  // JS thread only: pushes `task` and blocks the calling thread until the worker has run it
+  // (after everything pushed before it). The blocking read's way of waiting.
+  void pushAndWait(Task task, const char* label = nullptr);
   // JS thread only: whether every pushed task has finished.
   bool idle() const { return pending_.load(std::memory_order_acquire) == 0; }
   // Runs every queued task, then stops the worker. Idempotent.

@@ -10,11 +10,12 @@ import { BackendDestroyedError, ShapeError, ValueRangeError } from '../errors.js
 import { assertArrayLikeOfNumbers } from '../options.js';
 import { checkedFused } from './checked-fused.js';
 import { BufferLedger, dims, finite, indices, integer, notNaN, object, oneOf, optionalBoolean } from './checks.js';
-import { BINARY_OPS, CELL_KINDS, GATE_COUNT, SAVED_BLOCKS, UNARY_OPS } from './constants.js';
+import { BINARY_OPS, UNARY_OPS } from './constants.js';
 import type {
   Backend,
   BackendBuffer,
   BinaryOp,
+  BlockingReads,
   CellBackwardArgs,
   CellBackwardResult,
   CellForwardArgs,
@@ -27,7 +28,7 @@ import type {
   OptimizerUpdate,
   UnaryOp,
 } from './interface.js';
-import { checkCrossEntropy, checkOptimizerStep } from './kernel-checks.js';
+import { checkCellSizes, checkCrossEntropy, checkGates, checkOptimizerStep, checkStateGradients } from './kernel-checks.js';
 
 /** Buffers a backend holds for its caller (`memory()`). */
 export interface MemoryInfo {
@@ -64,6 +65,7 @@ export class CheckedBackend implements Backend {
   readonly dtype: Backend['dtype'];
   readonly maxBufferLength: number;
   readonly fused: FusedKernels;
+  readonly blocking: BlockingReads | undefined;
   private readonly ledger: BufferLedger;
   /** Itself: how `checkedBackend` tells a wrapper from an object that inherits from one. */
   readonly self: CheckedBackend = this;
@@ -80,6 +82,14 @@ export class CheckedBackend implements Backend {
     this.maxBufferLength = unchecked.maxBufferLength;
     this.ledger = new BufferLedger(unchecked);
     this.fused = checkedFused(unchecked, this.ledger);
+    const blocking = unchecked.blocking;
+    // Checked as `read` is; an exception is thrown, not returned as a rejected Promise.
+    this.blocking = blocking && {
+      read: (buffer) => {
+        this.ledger.alive('blocking.read');
+        return blocking.read(this.ledger.owned('blocking.read', 'buffer', buffer));
+      },
+    };
   }
 
   get description(): string {
@@ -322,27 +332,11 @@ export class CheckedBackend implements Backend {
 
   // --- fused kernels ------------------------------------------------------------------------
 
-  /** Checks the sizes and state buffers shared by `cellForward` and `cellBackward`. */
-  private cellSizes(M: string, kind: CellKind, args: { batch: number; hidden: number; h: BackendBuffer; c?: BackendBuffer }) {
-    oneOf(M, 'kind', kind, CELL_KINDS);
-    object(M, 'args', args);
-    const batch = integer(M, 'batch', args.batch);
-    const hidden = integer(M, 'hidden', args.hidden);
-    const state = batch * hidden;
-    const describe = () => `[batch, hidden] = [${batch}, ${hidden}]`;
-    this.ledger.sized(M, 'h', args.h, state, describe);
-    if (kind === 'lstm') this.ledger.optional(M, 'c', args.c, state, describe);
-    else if (args.c !== undefined) throw new ShapeError(`${M}: c is the LSTM cell state; a ${kind} cell takes none`);
-    return { batch, hidden, state, gates: state * GATE_COUNT[kind], saved: state * SAVED_BLOCKS[kind], describe };
-  }
-
   cellForward(kind: CellKind, args: CellForwardArgs): CellForwardResult {
     const M = 'cellForward';
     this.ledger.alive(M);
-    const sizes = this.cellSizes(M, kind, args);
-    const gates = () => `[batch, G·hidden] = [${sizes.batch}, ${GATE_COUNT[kind] * sizes.hidden}]`;
-    this.ledger.sized(M, 'gx', args.gx, sizes.gates, gates);
-    this.ledger.sized(M, 'gh', args.gh, sizes.gates, gates);
+    const sizes = checkCellSizes(this.ledger, M, kind, args);
+    checkGates(this.ledger, M, kind, sizes, args);
     this.ledger.allocation(M, 'the saved activations', sizes.saved);
     const result = this.unchecked.cellForward(kind, args);
     this.ledger.adopt(result.h);
@@ -355,7 +349,7 @@ export class CheckedBackend implements Backend {
   cellBackward(kind: CellKind, args: CellBackwardArgs): CellBackwardResult {
     const M = 'cellBackward';
     this.ledger.alive(M);
-    const sizes = this.cellSizes(M, kind, args);
+    const sizes = checkCellSizes(this.ledger, M, kind, args);
     this.ledger.owned(M, 'saved', args.saved);
     const signature = `${kind}, batch ${sizes.batch}, hidden ${sizes.hidden}`;
     const from = this.cellSaved.get(args.saved);
@@ -364,9 +358,7 @@ export class CheckedBackend implements Backend {
         `${M}: saved must come from cellForward with the same kind and sizes (${signature}); ${from ? `it came from one with ${from}` : 'it did not come from cellForward'}`,
       );
     }
-    this.ledger.sized(M, 'dh', args.dh, sizes.state, sizes.describe);
-    if (kind === 'lstm') this.ledger.optional(M, 'dc', args.dc, sizes.state, sizes.describe);
-    else if (args.dc !== undefined) throw new ShapeError(`${M}: dc is the LSTM cell-state gradient; a ${kind} cell takes none`);
+    checkStateGradients(this.ledger, M, kind, sizes, args);
     this.ledger.allocation(M, 'the gate gradients', sizes.gates);
     const result = this.unchecked.cellBackward(kind, args);
     this.ledger.adopt(result.dgx);

@@ -7,8 +7,11 @@
  *
  * Execution: every compute method *enqueues* work and returns its result buffers at once; a
  * backend may run the work later (a GPU queue, a worker thread) as long as work runs in call
- * order. Only `read` and `sync` wait, and they are the only async methods. A synchronous
- * backend (the JS reference) simply runs each call immediately.
+ * order. Only `read` and `sync` wait, and they are the only async methods; they settle from a
+ * task of the event loop, never as a microtask of the call, so a loop that awaits only them
+ * still lets timers, I/O and finalization callbacks run. A synchronous backend (the JS
+ * reference) simply runs each call immediately. A backend that can wait by blocking the thread
+ * offers `blocking.read` as well.
  *
  * Ownership: every buffer a method returns is new and owned by the caller, who releases it
  * with `dispose`. Methods never dispose or retain their inputs. Methods that take an `out`
@@ -33,8 +36,9 @@
  *   refused).
  * - Deferred failures: a backend that runs work later reports a failure of that work (device
  *   lost: `DeviceLostError`; memory: `OutOfMemoryError`; anything else: `BackendError`) by
- *   rejecting the next `read` or `sync`. Buffers written by failed work hold unspecified values.
- *   A lost device stays lost: every later `read`/`sync` rejects with `DeviceLostError`.
+ *   rejecting the next `read` or `sync`, or throwing from the next `blocking.read`, with the
+ *   same error. Buffers written by failed work hold unspecified values. A lost device stays
+ *   lost: every later `read`/`sync` rejects with `DeviceLostError`.
  * - `dispose` is idempotent, and a no-op after `destroy`; disposing a buffer of another backend
  *   throws `BackendMismatchError`. `destroy` is idempotent and releases everything; afterwards
  *   every other method throws (`read`/`sync` reject) `BackendDestroyedError`.
@@ -45,8 +49,20 @@
  */
 
 import type { BinaryOp, CellKind, DType, UnaryOp } from './constants.js';
+import type { FusedSequenceKernels, FusedStackKernels } from './fused-interface.js';
 
 export type { BinaryOp, CellKind, DType, UnaryOp };
+export type {
+  FusedSequenceKernels,
+  FusedStackKernels,
+  SequenceBackwardArgs,
+  SequenceBackwardResult,
+  SequenceForwardArgs,
+  SequenceForwardResult,
+  SequenceStackForwardArgs,
+  SequenceStackForwardResult,
+  StackLayerWeights,
+} from './fused-interface.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -166,125 +182,17 @@ export type OptimizerUpdate =
       centered: boolean;
     };
 
-export interface SequenceForwardArgs {
-  kind: CellKind;
-  steps: number;
-  batch: number;
-  inputSize: number;
-  hidden: number;
-  /** `[steps, batch, inputSize]`. */
-  x: BackendBuffer;
-  /** `[G·hidden, inputSize]`, `[G·hidden, hidden]`, `[G·hidden]` (biases optional). */
-  wIh: BackendBuffer;
-  wHh: BackendBuffer;
-  bIh?: BackendBuffer;
-  bHh?: BackendBuffer;
-  /** `[batch, hidden]`. */
-  h0: BackendBuffer;
-  /** LSTM only; zeros when omitted. */
-  c0?: BackendBuffer;
-  /**
-   * Per-batch sequence lengths (each in [0, steps]), or omitted when all equal `steps`. Past its
-   * length a sequence keeps its state and outputs zeros.
-   */
-  lengths?: Int32Array;
-  /**
-   * Default true. False says no `sequenceBackward` will follow (inference): the backend may
-   * skip storing the per-step activations and return an empty (length 0) `saved`. A backend
-   * may ignore it and save anyway. Meaningless for `sequenceBackward`'s own arguments.
-   */
-  saveForBackward?: boolean;
-}
-
-export interface SequenceForwardResult {
-  /** `[steps, batch, hidden]`. */
-  output: BackendBuffer;
-  hN: BackendBuffer;
-  cN?: BackendBuffer;
-  /**
-   * Opaque workspace for `fused.sequence.backward` in a backend-chosen layout (length 0 when
-   * not saved); the caller disposes it. The checked wrapper only accepts it back in a backward
-   * call with the same kind and sizes.
-   */
-  saved: BackendBuffer;
-}
-
-/** The weights of one layer of a `sequenceStackForward` stack (shapes as in `SequenceForwardArgs`). */
-export interface StackLayerWeights {
-  wIh: BackendBuffer;
-  wHh: BackendBuffer;
-  bIh?: BackendBuffer;
-  bHh?: BackendBuffer;
-}
-
 /**
- * `layers.length` single-direction layers of one cell kind, each layer's output the next
- * one's input: exactly `sequenceForward` per layer, with the states of all layers stacked.
- * Forward only (nothing is saved for a backward pass).
+ * Reads that block the calling thread, for a backend that can wait synchronously (the JS
+ * reference has nothing to wait for; the native one waits for its worker thread). A GPU backend
+ * cannot block its thread on the device, and has none. Core's `itemSync`/`toArraySync` use it.
  */
-export interface SequenceStackForwardArgs {
-  kind: CellKind;
-  steps: number;
-  batch: number;
-  /** Input features of layer 0; the other layers take `hidden`. */
-  inputSize: number;
-  hidden: number;
-  /** `[steps, batch, inputSize]`. */
-  x: BackendBuffer;
-  /** Layer 0's `wIh` is `[G·hidden, inputSize]`, the others' `[G·hidden, hidden]`. */
-  layers: readonly StackLayerWeights[];
-  /** `[layers, batch, hidden]`; zeros when omitted. */
-  h0?: BackendBuffer;
-  /** LSTM only, `[layers, batch, hidden]`; zeros when omitted. */
-  c0?: BackendBuffer;
-  /** As in `SequenceForwardArgs`, for every layer. */
-  lengths?: Int32Array;
-}
-
-export interface SequenceStackForwardResult {
-  /** The last layer's output `[steps, batch, hidden]`. */
-  output: BackendBuffer;
-  /** `[layers, batch, hidden]`. */
-  hN: BackendBuffer;
-  /** LSTM only, `[layers, batch, hidden]`. */
-  cN?: BackendBuffer;
-}
-
-/**
- * The forward call's arguments again (weights unchanged since the forward call), its `saved`
- * workspace, and the gradients of its outputs (`dcN` LSTM only; zeros when omitted).
- */
-export interface SequenceBackwardArgs extends SequenceForwardArgs {
-  saved: BackendBuffer;
-  dOutput: BackendBuffer;
-  dhN: BackendBuffer;
-  dcN?: BackendBuffer;
-}
-
-export interface SequenceBackwardResult {
-  dx: BackendBuffer;
-  dWIh: BackendBuffer;
-  dWHh: BackendBuffer;
-  dBIh?: BackendBuffer;
-  dBHh?: BackendBuffer;
-  dh0: BackendBuffer;
-  dc0?: BackendBuffer;
-}
-
-/** A whole single-direction layer over all steps, and its backward pass through time. */
-export interface FusedSequenceKernels {
-  forward(args: SequenceForwardArgs): SequenceForwardResult;
-  /** The forward call's arguments and `saved`, plus the output gradients. */
-  backward(args: SequenceBackwardArgs): SequenceBackwardResult;
-}
-
-/**
- * Several layers in one call, for inference: the per-call overhead of single-sequence
- * generation is then paid once per step instead of once per layer (plus the state slicing
- * and stacking around each layer).
- */
-export interface FusedStackKernels {
-  forward(args: SequenceStackForwardArgs): SequenceStackForwardResult;
+export interface BlockingReads {
+  /**
+   * Waits, blocking the thread, for all earlier work on the buffer, and returns a copy of its
+   * contents that later work does not change. Throws what `read` would reject with.
+   */
+  read(buffer: BackendBuffer): FloatArray;
 }
 
 /**
@@ -311,6 +219,8 @@ export interface Backend {
   readonly maxBufferLength: number;
   /** Optional whole-sequence kernels. */
   readonly fused: FusedKernels;
+  /** Synchronous reads, where the backend can block for them (absent: only `read`). */
+  readonly blocking?: BlockingReads;
 
   // --- memory -------------------------------------------------------------------------------
 

@@ -6,7 +6,15 @@
  */
 import { ShapeError, ValueRangeError } from '../errors.js';
 import { type BufferLedger, integer, object, oneOf } from './checks.js';
-import { OPTIMIZER_KINDS, OPTIMIZER_STATE_COUNT, type OptimizerKind } from './constants.js';
+import {
+  CELL_KINDS,
+  type CellKind,
+  GATE_COUNT,
+  OPTIMIZER_KINDS,
+  OPTIMIZER_STATE_COUNT,
+  type OptimizerKind,
+  SAVED_BLOCKS,
+} from './constants.js';
 import type { BackendBuffer, CrossEntropyArgs, OptimizerUpdate } from './interface.js';
 
 /** `[low, high, lowInclusive, highInclusive]` of a real hyper-parameter, or 'boolean' / 'step'. */
@@ -124,4 +132,52 @@ export function checkCrossEntropy(ledger: BufferLedger, M: string, args: CrossEn
   if (args.count !== counted) {
     throw new ValueRangeError(`${M}: count must be the number of rows not ignored (${counted}), received ${String(args.count)}`);
   }
+}
+
+export interface CellSizes {
+  batch: number;
+  hidden: number;
+  state: number;
+  gates: number;
+  saved: number;
+  describe: () => string;
+}
+
+/** The kind, sizes and state buffers shared by `cellForward` and `cellBackward`. */
+export function checkCellSizes(
+  ledger: BufferLedger,
+  M: string,
+  kind: CellKind,
+  args: { batch: number; hidden: number; h: BackendBuffer; c?: BackendBuffer },
+): CellSizes {
+  oneOf(M, 'kind', kind, CELL_KINDS);
+  object(M, 'args', args);
+  const batch = integer(M, 'batch', args.batch);
+  const hidden = integer(M, 'hidden', args.hidden);
+  const state = batch * hidden;
+  const describe = () => `[batch, hidden] = [${batch}, ${hidden}]`;
+  ledger.sized(M, 'h', args.h, state, describe);
+  if (kind === 'lstm') ledger.optional(M, 'c', args.c, state, describe);
+  else if (args.c !== undefined) throw new ShapeError(`${M}: c is the LSTM cell state; a ${kind} cell takes none`);
+  return { batch, hidden, state, gates: state * GATE_COUNT[kind], saved: state * SAVED_BLOCKS[kind], describe };
+}
+
+/** `cellForward`'s gate pre-activations: `[batch, G·hidden]` each. */
+export function checkGates(ledger: BufferLedger, M: string, kind: CellKind, sizes: CellSizes, args: { gx: unknown; gh: unknown }): void {
+  const gates = () => `[batch, G·hidden] = [${sizes.batch}, ${GATE_COUNT[kind] * sizes.hidden}]`;
+  ledger.sized(M, 'gx', args.gx, sizes.gates, gates);
+  ledger.sized(M, 'gh', args.gh, sizes.gates, gates);
+}
+
+/** `cellBackward`'s state gradients: `dh`, and `dc` for LSTM only. */
+export function checkStateGradients(
+  ledger: BufferLedger,
+  M: string,
+  kind: CellKind,
+  sizes: CellSizes,
+  args: { dh: unknown; dc?: unknown },
+): void {
+  ledger.sized(M, 'dh', args.dh, sizes.state, sizes.describe);
+  if (kind === 'lstm') ledger.optional(M, 'dc', args.dc, sizes.state, sizes.describe);
+  else if (args.dc !== undefined) throw new ShapeError(`${M}: dc is the LSTM cell-state gradient; a ${kind} cell takes none`);
 }

@@ -22,6 +22,14 @@ const CLIP_GRAD_NORM_OPTIONS: OptionsSchema<ClipGradNormOptions> = { errorIfNonf
  * step before awaiting the returned norm. With `errorIfNonfinite` the norm is read first
  * (a sync point, as in PyTorch) and a NaN or infinite norm throws, leaving the gradients as
  * they were.
+ *
+ * Awaiting is therefore optional when the norm is not needed: `clipGradNorm(params, 1)` (or
+ * `void clipGradNorm(…)` where a linter asks) has clipped, as far as any later call can tell,
+ * when it returns, on every backend. Two exceptions: with `errorIfNonfinite` nothing is
+ * clipped before the read, so await it; and the norm's read reports a deferred failure of
+ * earlier work, which an un-awaited call turns into an unhandled rejection (in Node, the
+ * process ends with that error). There is no synchronous variant: its norm would need a
+ * blocking read, which WebGPU lacks, while the clipping needs none.
  */
 export async function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, options: ClipGradNormOptions = {}): Promise<number> {
   checkOptions('clipGradNorm', options, CLIP_GRAD_NORM_OPTIONS);
