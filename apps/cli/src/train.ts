@@ -8,14 +8,14 @@ import {
   checkFinite,
   clipGradNorm,
   GRU,
+  LastHidden,
   Linear,
   LSTM,
   noGrad,
   Random,
   type RecurrentLayer,
   RNN,
-  reshape,
-  slice,
+  Sequential,
   type Tensor,
   tensor,
   tidy,
@@ -80,16 +80,14 @@ export async function train(options: TrainOptions, log: (line: string) => void =
   const rnn: RecurrentLayer = new LAYERS[options.cell]({ inputSize: task.inputSize, hiddenSize: hidden, backend, seed: options.seed });
   const head = new Linear({ inFeatures: hidden, outFeatures: task.outputSize, backend, seed: options.seed + 1 });
   if (options.cell === 'lstm') await addForgetGateBias(rnn, hidden);
-  const params = [...rnn.parameters(), ...head.parameters()];
+  // The recurrent layer's final hidden state (the output of the last step) feeds the head.
+  const model = new Sequential([rnn, new LastHidden(), head]);
+  const params = model.parameters();
   const optimizer = new Adam(params, { lr: options.lr });
   const parameterCount = params.reduce((n, p) => n + p.size, 0);
 
   /** Prediction `[B, outputSize]` from the output of the last time step. */
-  const predict = (b: Batch): Tensor => {
-    const x = tensor(b.x, [b.steps, b.batch, task.inputSize], { backend });
-    const { output } = rnn.forward(x);
-    return head.forward(reshape(slice(output, 0, b.steps - 1, 1), [b.batch, hidden]));
-  };
+  const predict = (b: Batch): Tensor => model.forward(tensor(b.x, [b.steps, b.batch, task.inputSize], { backend }));
 
   const trainRandom = new Random(options.seed);
   const heldOut = task.sample(new Random(options.seed + 0x9e3779b9), HELD_OUT, steps);
