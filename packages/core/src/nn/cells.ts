@@ -16,8 +16,17 @@ import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
 export interface Cell extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
-  /** Number of state tensors, each `[batch, hiddenSize]`; `state[0]` is the output `h`. */
+  /** Number of state tensors; `state[0]` is the output `h`. */
   readonly stateSize: number;
+  /**
+   * The width of each state slot, `[batch, width]` (default: every slot `hiddenSize` wide).
+   * `state[0]` is what a direction outputs per step, so its width is the layer's output size per
+   * direction: an LSTM with a projection has `[projSize, hiddenSize]`; GRU-D carries the last
+   * observed input beside `h`, `[hiddenSize, inputSize]`.
+   */
+  readonly stateWidths?: readonly number[];
+  /** The state before step 0 for `batch` sequences, one tensor per slot (default: zeros). */
+  initialState?(batch: number): Tensor[];
   /**
    * Optional work done once on the whole time-major input `[T, B, inputSize]` before the loop
    * (e.g. the input projection of all steps as one GEMM). Its result's slices along axis 0 are

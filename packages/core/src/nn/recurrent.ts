@@ -171,7 +171,8 @@ export class RecurrentLayer extends Module {
     for (let layer = 0; layer < this.numLayers; layer++) {
       const row: Cell[] = [];
       for (let direction = 0; direction < directions; direction++) {
-        const inputSize = layer === 0 ? this.inputSize : directions * this.hiddenSize;
+        // Layer k > 0 reads the previous layer's output: each direction's state[0].
+        const inputSize = layer === 0 ? this.inputSize : directions * widthsOf(this.cells[0][0])[0];
         const cell = makeCell({ inputSize, hiddenSize: this.hiddenSize, layer, direction, backend: this.backend, random: this.random });
         if (cell.inputSize !== inputSize || cell.hiddenSize !== this.hiddenSize) {
           throw new ShapeError(
@@ -203,6 +204,16 @@ export class RecurrentLayer extends Module {
 
   get stateSize(): number {
     return this.cells[0][0].stateSize;
+  }
+
+  /** The width of each state slot (`hN` is `[numLayers·D, B, stateWidths[0]]`). */
+  get stateWidths(): readonly number[] {
+    return widthsOf(this.cells[0][0]);
+  }
+
+  /** Features per step of `output`: `D · stateWidths[0]` (`D · hiddenSize` for the usual cells). */
+  get outputSize(): number {
+    return this.directions * this.stateWidths[0];
   }
 
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentOutput {
@@ -268,12 +279,13 @@ export class RecurrentLayer extends Module {
     }
     const given = options.state ?? [options.h0, options.c0];
     const rows = this.numLayers * this.directions;
+    const widths = this.stateWidths;
     const states: (Tensor | undefined)[] = [];
     for (let slot = 0; slot < this.stateSize; slot++) {
       const s = given[slot];
-      if (s && (s.rank !== 3 || s.shape[0] !== rows || s.shape[1] !== batch || s.shape[2] !== this.hiddenSize)) {
+      if (s && (s.rank !== 3 || s.shape[0] !== rows || s.shape[1] !== batch || s.shape[2] !== widths[slot])) {
         throw new ShapeError(
-          `forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape([rows, batch, this.hiddenSize])}, received ${describeShape(s.shape)}`,
+          `forward: ${slot === 0 ? 'h0' : slot === 1 ? 'c0' : `state[${slot}]`} must be ${describeShape([rows, batch, widths[slot]])}, received ${describeShape(s.shape)}`,
         );
       }
       if (s && s.backend !== this.backend) commonBackend('forward', s, this.parameters()[0] ?? s);
@@ -282,13 +294,18 @@ export class RecurrentLayer extends Module {
     return states;
   }
 
-  /** Per state slot, the `[B, H]` initial state of every (layer, direction). */
+  /**
+   * Per state slot, the `[B, width]` initial state of every (layer, direction): the caller's, else
+   * the cell's own `initialState` (a learned or data-dependent start), else zeros.
+   */
   private initialStates(given: (Tensor | undefined)[], batch: number): Tensor[][] {
-    const rows = this.numLayers * this.directions;
-    return given.map((s) => {
+    const cells = this.cells.flat();
+    const own = cells.map((cell) => (given.every((s) => s) ? undefined : cell.initialState?.(batch)));
+    const widths = this.stateWidths;
+    return given.map((s, slot) => {
       if (s) return unstack(s);
-      return Array.from({ length: rows }, () =>
-        Tensor.fromBuffer(this.backend, this.backend.fill(batch * this.hiddenSize, 0), [batch, this.hiddenSize]),
+      return cells.map(
+        (_, row) => own[row]?.[slot] ?? Tensor.fromBuffer(this.backend, this.backend.fill(batch * widths[slot], 0), [batch, widths[slot]]),
       );
     });
   }
@@ -382,4 +399,9 @@ export function reverseSequences(x: Tensor, lengths: Int32Array | undefined): Te
   }
   const rows = reshape(x, [steps * batch, -1]);
   return reshape(gatherRows(rows, index), x.shape);
+}
+
+/** The width of each state slot of a cell (default: `stateSize` slots of `hiddenSize`). */
+function widthsOf(cell: Cell): readonly number[] {
+  return cell.stateWidths ?? Array.from({ length: cell.stateSize }, () => cell.hiddenSize);
 }
