@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { benchmarkShapeCases } from './benchmark-shapes.js';
 import { contractCases } from './contract.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
+import { esnCases } from './esn-cases.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
 import { optimizerCases } from './optimizer-cases.js';
@@ -31,6 +32,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...goldenCases(),
     ...finiteDifferenceCases(),
     ...crossBackendCases(options),
+    ...esnCases(options),
     ...optimizerCases(),
     ...benchmarkShapeCases(),
   ];

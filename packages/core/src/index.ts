@@ -43,6 +43,17 @@ export {
 export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
+export {
+  ESN,
+  ESNCell,
+  type ESNCellOptions,
+  type ESNOptions,
+  estimateSpectralRadius,
+  type FitRidgeOptions,
+  fitRidge,
+  type ReservoirOptions,
+  type RidgeData,
+} from './nn/esn.js';
 export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {
