@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { benchmarkShapeCases } from './benchmark-shapes.js';
 import { contractCases } from './contract.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
+import { delayCases } from './delay-cases.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
 import { optimizerCases } from './optimizer-cases.js';
@@ -33,6 +34,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...crossBackendCases(options),
     ...optimizerCases(),
     ...benchmarkShapeCases(),
+    ...delayCases(options),
   ];
 }
 
