@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { benchmarkShapeCases } from './benchmark-shapes.js';
 import { contractCases } from './contract.js';
 import { type CrossBackendOptions, crossBackendCases } from './cross-backend.js';
+import { delayCases } from './delay-cases.js';
 import { esnCases } from './esn-cases.js';
 import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
@@ -35,6 +36,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...esnCases(options),
     ...optimizerCases(),
     ...benchmarkShapeCases(),
+    ...delayCases(options),
   ];
 }
 

@@ -40,7 +40,9 @@ export {
   SAFETENSORS_MAX_TENSORS,
   type SafetensorsContent,
 } from './io/safetensors.js';
+export type { DecodeResult } from './nn/beam-search.js';
 export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
+export { DelayCell, type DelayCellOptions, DelayRNN, type DelayRNNOptions } from './nn/delay.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
 export {
@@ -54,6 +56,7 @@ export {
   type ReservoirOptions,
   type RidgeData,
 } from './nn/esn.js';
+export { type GenerateOptions, generate } from './nn/generate.js';
 export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {
@@ -70,6 +73,14 @@ export {
   type RecurrentLayerOptions,
   type RecurrentOutput,
 } from './nn/recurrent.js';
+export {
+  type BeamSearchOptions,
+  type DecodeOptions,
+  Seq2Seq,
+  type Seq2SeqForwardOptions,
+  type Seq2SeqHead,
+  type Seq2SeqOptions,
+} from './nn/seq2seq.js';
 export {
   LastHidden,
   Sequential,
@@ -100,6 +111,7 @@ export { linear, matmul } from './ops/matmul.js';
 export { mean, type ReduceOptions, sum } from './ops/reduce.js';
 export { type SampleOptions, sample } from './ops/sampling.js';
 export { concat, gatherRows, permute, reshape, slice, stack, transpose, unstack } from './ops/shape-ops.js';
+export { logSoftmax, softmax } from './ops/softmax.js';
 export { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from './options.js';
 export { manualSeed, Random } from './random.js';
 export {

@@ -9,6 +9,7 @@ import { type CrossEntropyOptions, crossEntropy, mse } from './ops/loss.js';
 import { linear, matmul } from './ops/matmul.js';
 import { mean, type ReduceOptions, sum } from './ops/reduce.js';
 import { concat, permute, reshape, slice, transpose } from './ops/shape-ops.js';
+import { logSoftmax, softmax } from './ops/softmax.js';
 import { isPlainObject } from './options.js';
 import type { Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -38,6 +39,10 @@ declare module './tensor.js' {
     transpose(axis0?: number, axis1?: number): Tensor;
     concat(others: readonly Tensor[], axis?: number): Tensor;
     slice(axis: number, start: number, length: number): Tensor;
+    /** `softmax(this, axis)`: probabilities along `axis` (default the last). */
+    softmax(axis?: number): Tensor;
+    /** `logSoftmax(this, axis)`: log-probabilities along `axis` (default the last). */
+    logSoftmax(axis?: number): Tensor;
     crossEntropy(targets: IntTensor | ArrayLike<number>, options?: CrossEntropyOptions): Tensor;
     mse(target: Tensor): Tensor;
     /**
@@ -118,6 +123,12 @@ const methods: Partial<Tensor> = {
   },
   slice(this: Tensor, axis, start, length) {
     return slice(this, axis, start, length);
+  },
+  softmax(this: Tensor, axis) {
+    return softmax(this, axis);
+  },
+  logSoftmax(this: Tensor, axis) {
+    return logSoftmax(this, axis);
   },
   crossEntropy(this: Tensor, targets, options) {
     return crossEntropy(this, targets, options);

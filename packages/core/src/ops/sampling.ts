@@ -15,7 +15,7 @@ export interface SampleOptions {
   random?: Random;
 }
 
-const SAMPLE_OPTIONS: OptionsSchema<SampleOptions> = {
+export const SAMPLE_OPTIONS: OptionsSchema<SampleOptions> = {
   temperature: option.nonNegativeNumber,
   topK: option.positiveInteger,
   topP: option.numberIn(0, 1, '(]'),
