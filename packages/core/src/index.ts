@@ -40,10 +40,23 @@ export {
   SAFETENSORS_MAX_TENSORS,
   type SafetensorsContent,
 } from './io/safetensors.js';
-export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
+export { type Cell, type CellOptions, type ElmanNonlinearity, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
-export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
+export type { InitOptions } from './nn/init.js';
+export * as init from './nn/init.js';
+export {
+  GRU,
+  type GRUOptions,
+  type LayerOptions,
+  LeakyRNN,
+  type LeakyRNNOptions,
+  LSTM,
+  type LSTMOptions,
+  RNN,
+  type RNNOptions,
+  UGRNN,
+} from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {
   type HostArray,
@@ -66,6 +79,16 @@ export {
   type SequentialLayer,
   type SequentialOutput,
 } from './nn/sequential.js';
+export {
+  GRUCell,
+  type GRUCellOptions,
+  LSTMCell,
+  type LSTMCellOptions,
+  RNNCell,
+  type RNNCellOptions,
+  type StepCellOptions,
+} from './nn/step-cells.js';
+export { ProjectedLSTMCell, type ProjectedLSTMCellOptions, ResetBeforeGRUCell, SigmoidElmanCell } from './nn/variant-cells.js';
 export {
   abs,
   add,
