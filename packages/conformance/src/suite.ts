@@ -11,6 +11,7 @@ import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
 import { optimizerCases } from './optimizer-cases.js';
 import type { CaseGroup, SuiteCase } from './suite-types.js';
+import { variantCases } from './variant-cases.js';
 
 export interface ConformanceOptions extends CrossBackendOptions {
   /** Shown in test titles and the summary (default: the backend's name and dtype). */
@@ -37,6 +38,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...optimizerCases(),
     ...benchmarkShapeCases(),
     ...delayCases(options),
+    ...variantCases(options),
   ];
 }
 

@@ -41,7 +41,7 @@ export {
   type SafetensorsContent,
 } from './io/safetensors.js';
 export type { DecodeResult } from './nn/beam-search.js';
-export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
+export { type Cell, type CellOptions, type ElmanNonlinearity, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { DelayCell, type DelayCellOptions, DelayRNN, type DelayRNNOptions } from './nn/delay.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
@@ -57,7 +57,20 @@ export {
   type RidgeData,
 } from './nn/esn.js';
 export { type GenerateOptions, generate } from './nn/generate.js';
-export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
+export type { InitOptions } from './nn/init.js';
+export * as init from './nn/init.js';
+export {
+  GRU,
+  type GRUOptions,
+  type LayerOptions,
+  LeakyRNN,
+  type LeakyRNNOptions,
+  LSTM,
+  type LSTMOptions,
+  RNN,
+  type RNNOptions,
+  UGRNN,
+} from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {
   type HostArray,
@@ -88,6 +101,16 @@ export {
   type SequentialLayer,
   type SequentialOutput,
 } from './nn/sequential.js';
+export {
+  GRUCell,
+  type GRUCellOptions,
+  LSTMCell,
+  type LSTMCellOptions,
+  RNNCell,
+  type RNNCellOptions,
+  type StepCellOptions,
+} from './nn/step-cells.js';
+export { ProjectedLSTMCell, type ProjectedLSTMCellOptions, ResetBeforeGRUCell, SigmoidElmanCell } from './nn/variant-cells.js';
 export {
   abs,
   add,

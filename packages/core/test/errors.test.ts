@@ -71,7 +71,9 @@ describe('typed errors name the argument and the expected and received values', 
     const rnn = new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, backend, seed: 1 });
 
     it('input rank and size', () => {
-      expectError(() => rnn.forward(t([5, 3])), ShapeError, 'input', '[T, B, 3]', '[5, 3]');
+      // [T, I] is unbatched input (as in PyTorch); other ranks and widths are errors.
+      expectError(() => rnn.forward(t([5, 2])), ShapeError, 'input', '[T, B, 3] or [T, 3] (unbatched)', '[5, 2]');
+      expectError(() => rnn.forward(t([5])), ShapeError, 'input', '[T, B, 3]', '[5]');
       expectError(() => rnn.forward(t([5, 2, 4])), ShapeError, 'input', '[T, B, 3]', '[5, 2, 4]');
       const batchFirst = new RNN({ inputSize: 3, hiddenSize: 4, batchFirst: true, backend, seed: 1 });
       expectError(() => batchFirst.forward(t([2, 5, 2])), ShapeError, '[B, T, 3]', '[2, 5, 2]');

@@ -70,13 +70,24 @@ describe('recurrent layers', () => {
     expectError(() => new RecurrentLayer({ ...sizes, cell: 'lstm' } as never), OptionsError, "option 'cell'", 'a function', '"lstm"');
   });
 
-  it("RNN({ nonlinearity: 'sigmoid' }) names the supported nonlinearities", () => {
-    expectError(() => new RNN({ ...sizes, nonlinearity: 'sigmoid' } as never), OptionsError, 'nonlinearity', "'tanh', 'relu'", '"sigmoid"');
+  it("RNN({ nonlinearity: 'softsign' }) names the supported nonlinearities", () => {
+    expectError(
+      () => new RNN({ ...sizes, nonlinearity: 'softsign' } as never),
+      OptionsError,
+      'nonlinearity',
+      "'tanh', 'relu', 'sigmoid'",
+      '"softsign"',
+    );
   });
 
-  it("LeakyRNN({ nonlinearity: 'sigmoid' }) throws instead of falling back to tanh", () => {
-    expectError(() => new LeakyRNN({ ...sizes, nonlinearity: 'sigmoid' } as never), OptionsError, 'nonlinearity', "'tanh', 'relu'");
-    expectError(() => new LeakyCell({ ...sizes, nonlinearity: 'sigmoid' } as never), OptionsError, 'LeakyCell', 'nonlinearity');
+  it("LeakyRNN({ nonlinearity: 'softsign' }) throws instead of falling back to tanh", () => {
+    expectError(
+      () => new LeakyRNN({ ...sizes, nonlinearity: 'softsign' } as never),
+      OptionsError,
+      'nonlinearity',
+      "'tanh', 'relu', 'sigmoid'",
+    );
+    expectError(() => new LeakyCell({ ...sizes, nonlinearity: 'softsign' } as never), OptionsError, 'LeakyCell', 'nonlinearity');
     expectError(() => new LeakyRNN({ ...sizes, tau: '2' } as never), OptionsError, 'tau', '"2"');
     expectError(() => new LeakyRNN({ ...sizes, tau: 2, learnTau: 'yes' } as never), OptionsError, 'learnTau', 'boolean');
   });

@@ -1,7 +1,7 @@
 import { type CellKind, GATE_COUNT } from '../backend/constants.js';
-import { ValueRangeError } from '../errors.js';
+import { OptionsError, ValueRangeError } from '../errors.js';
 import { cellStep } from '../ops/cell.js';
-import { add, mul, reciprocal, relu, sub, tanh } from '../ops/elementwise.js';
+import { add, mul, reciprocal, relu, sigmoid, sub, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { type OptionsSchema, option, required } from '../options.js';
 import type { Parameter, Tensor } from '../tensor.js';
@@ -72,8 +72,40 @@ export const CELL_OPTIONS: OptionsSchema<CellOptions> = {
   direction: option.nonNegativeInteger,
 };
 
-/** The nonlinearities of Elman cells; others (sigmoid) are not implemented. */
-export const ELMAN_NONLINEARITIES = ['tanh', 'relu'] as const;
+export interface FusedCellOptions extends CellOptions {
+  /** LSTM only: the forget gate's bias (see `forgetBiasInit`). Default: drawn like every bias. */
+  forgetBias?: number;
+}
+
+const FUSED_CELL_OPTIONS: OptionsSchema<FusedCellOptions> = { ...CELL_OPTIONS, forgetBias: option.finiteNumber };
+
+/**
+ * The initial values of an LSTM bias with the forget bias set (Gers et al. 2000; Jozefowicz et
+ * al. 2015 advise 1): the f block (rows H…2H) of `bias_ih` is `b` and that of `bias_hh` is 0, so
+ * the two biases, which only ever appear summed, give the forget gate exactly `b` (Keras's
+ * `unit_forget_bias`, which has one bias vector, gives the same pre-activation). Every value is
+ * drawn first and then overwritten, so the other parameters are those of the same seed without
+ * a forget bias.
+ */
+export function forgetBiasInit(
+  draw: (n: number) => Float64Array,
+  hidden: number,
+  forgetBias: number | undefined,
+  which: 'ih' | 'hh',
+): (n: number) => Float64Array {
+  if (forgetBias === undefined) return draw;
+  return (n) => draw(n).fill(which === 'ih' ? forgetBias : 0, hidden, 2 * hidden);
+}
+
+/**
+ * The nonlinearities of Elman cells (and of the leaky cell's candidate). tanh and relu have fused
+ * backend kernels; sigmoid is the notes' variant, a composite cell (`SigmoidElmanCell`).
+ */
+export const ELMAN_NONLINEARITIES = ['tanh', 'relu', 'sigmoid'] as const;
+export type ElmanNonlinearity = (typeof ELMAN_NONLINEARITIES)[number];
+
+/** Each Elman nonlinearity as a differentiable op. */
+export const ELMAN_ACTIVATIONS: Readonly<Record<ElmanNonlinearity, (x: Tensor) => Tensor>> = { tanh, relu, sigmoid };
 
 const CELL_KIND = option.oneOf(...(Object.keys(GATE_COUNT) as CellKind[]));
 
@@ -96,10 +128,16 @@ export class FusedCell extends Module implements Cell {
 
   constructor(
     readonly kind: CellKind,
-    options: CellOptions,
+    options: FusedCellOptions,
   ) {
-    super(options, { where: 'FusedCell', schema: CELL_OPTIONS });
+    super(options, { where: 'FusedCell', schema: FUSED_CELL_OPTIONS });
     CELL_KIND.check(kind, 'FusedCell: kind');
+    const forget = options.forgetBias;
+    const withBias = options.bias ?? true;
+    if (forget !== undefined && kind !== 'lstm') {
+      throw new OptionsError(`FusedCell: option 'forgetBias' is for the LSTM cell only, received it for kind '${kind}'`);
+    }
+    if (forget !== undefined && !withBias) throw new OptionsError("FusedCell: option 'forgetBias' needs the biases (bias: true)");
     this.inputSize = options.inputSize;
     this.hiddenSize = options.hiddenSize;
     this.stateSize = kind === 'lstm' ? 2 : 1;
@@ -108,9 +146,8 @@ export class FusedCell extends Module implements Cell {
     const init = (n: number) => this.random.uniformArray(n, -bound, bound);
     const weightIh = this.addParameter('weight_ih', init, [rows, this.inputSize]);
     const weightHh = this.addParameter('weight_hh', init, [rows, this.hiddenSize]);
-    const withBias = options.bias ?? true;
-    const biasIh = withBias ? this.addParameter('bias_ih', init, [rows]) : null;
-    const biasHh = withBias ? this.addParameter('bias_hh', init, [rows]) : null;
+    const biasIh = withBias ? this.addParameter('bias_ih', forgetBiasInit(init, this.hiddenSize, forget, 'ih'), [rows]) : null;
+    const biasHh = withBias ? this.addParameter('bias_hh', forgetBiasInit(init, this.hiddenSize, forget, 'hh'), [rows]) : null;
     this.fused = { kind, weightIh, weightHh, biasIh, biasHh };
   }
 
@@ -125,8 +162,8 @@ export class FusedCell extends Module implements Cell {
 }
 
 export interface LeakyCellOptions extends CellOptions {
-  /** `tanh` (default) or `relu`. */
-  nonlinearity?: 'tanh' | 'relu';
+  /** `tanh` (default), `relu` or `sigmoid`. */
+  nonlinearity?: ElmanNonlinearity;
   /** Initial time constant τ ≥ 1: one number for every unit, or one per unit. Default 1. */
   tau?: number | ArrayLike<number>;
   /**
@@ -178,7 +215,7 @@ export class LeakyCell extends Module implements Cell {
       throw new ValueRangeError(`LeakyCell: tau must be a number ≥ 1 or ${H} numbers ≥ 1, received ${JSON.stringify(options.tau)}`);
     }
     this.tau = options.learnTau ? this.addParameter('tau', tau, [H]) : this.addBuffer('tau', tau, [H]);
-    this.activation = (options.nonlinearity ?? 'tanh') === 'relu' ? relu : tanh;
+    this.activation = ELMAN_ACTIVATIONS[options.nonlinearity ?? 'tanh'];
   }
 
   prepareInput(x: Tensor): Tensor {

@@ -3,13 +3,16 @@ import type { Backend, CellKind } from '../backend/interface.js';
 import { describeShape, ShapeError, ValueRangeError } from '../errors.js';
 import { add, mul } from '../ops/elementwise.js';
 import { fusedSequence, fusedStack } from '../ops/sequence.js';
-import { concat, gatherRows, permute, reshape, slice, stack, unstack } from '../ops/shape-ops.js';
+import { concat, permute, reshape, slice, stack, unstack } from '../ops/shape-ops.js';
 import { checkOptions, describeValue, type OptionSpec, type OptionsSchema, option, required } from '../options.js';
 import type { Random } from '../random.js';
-import { commonBackend, Tensor } from '../tensor.js';
+import { commonBackend, type Parameter, Tensor } from '../tensor.js';
 import type { Cell, FusedCellWeights } from './cells.js';
 import { dropoutMask } from './dropout.js';
+import { learnedStateName, withLearnedStates } from './initial-state.js';
 import { MODULE_OPTIONS, Module, type ModuleOptions } from './module.js';
+import { unbatchedForward } from './unbatched.js';
+import { reverseSequences, unroll, widthsOf } from './unroll.js';
 
 export interface CellFactoryArgs {
   inputSize: number;
@@ -37,6 +40,13 @@ export interface RecurrentLayerOptions extends ModuleOptions {
    * stacking. Default false.
    */
   residual?: boolean;
+  /**
+   * Learn the initial state: parameters `h0_l{k}` `[D, 1, W]` per layer (and `c0_l{k}` for
+   * two-slot cells such as LSTM; `state{s}_l{k}` beyond), zeros at first, broadcast over the
+   * batch and used for every slot `forward` is not given. They take precedence over a cell's
+   * own `initialState`. Default false.
+   */
+  learnInitialState?: boolean;
   /** Makes the cell of one layer and direction. */
   cell: (args: CellFactoryArgs) => Cell;
 }
@@ -51,6 +61,7 @@ export const LAYER_OPTIONS: OptionsSchema<Omit<RecurrentLayerOptions, 'cell'>> =
   batchFirst: option.boolean,
   dropout: option.numberIn(0, 1, '[)'),
   residual: option.boolean,
+  learnInitialState: option.boolean,
 };
 
 const RECURRENT_LAYER_OPTIONS: OptionsSchema<RecurrentLayerOptions> = { ...LAYER_OPTIONS, cell: required(option.function) };
@@ -67,9 +78,12 @@ export interface BuiltInCell {
 }
 
 export interface RecurrentForwardOptions {
-  /** Initial hidden state `[numLayers·D, B, H]`; zeros when omitted. */
+  /**
+   * Initial hidden state `[numLayers·D, B, H]` (`[numLayers·D, H]` for unbatched input); when
+   * omitted, the learned one (`learnInitialState`), else the cell's own, else zeros.
+   */
   h0?: Tensor;
-  /** Initial cell state (cells with two state tensors, e.g. LSTM); zeros when omitted. */
+  /** Initial cell state (cells with two state tensors, e.g. LSTM); defaults as for `h0`. */
   c0?: Tensor;
   /** Initial states for every state slot of a custom cell (overrides h0/c0). */
   state?: Tensor[];
@@ -145,6 +159,8 @@ export class RecurrentLayer extends Module {
   readonly residual: boolean;
   /** `cells[layer][direction]`. */
   readonly cells: Cell[][];
+  /** With `learnInitialState`: `[layer][slot]`, each `[D, 1, width]`; empty otherwise. */
+  readonly learnedStates: Parameter[][] = [];
   /** Set when every layer is one fused cell of one kind in one direction, with no residual connections. */
   private readonly stack: { kind: CellKind; layers: FusedCellWeights[] } | null;
   /** The class name in messages (`LSTM.forward: …`). */
@@ -185,6 +201,13 @@ export class RecurrentLayer extends Module {
         row.push(cell);
       }
       this.cells.push(row);
+      if (options.learnInitialState) {
+        // Zeros: the layer starts out as it would without learned states.
+        const slots = widthsOf(row[0]).map((w, slot) =>
+          this.addParameter(learnedStateName(slot, layer), (n) => new Float64Array(n), [directions, 1, w]),
+        );
+        this.learnedStates.push(slots);
+      }
     }
     const kind = this.cells[0][0].fused?.kind;
     const stackable = kind !== undefined && directions === 1 && !this.residual && this.cells.every((row) => row[0].fused?.kind === kind);
@@ -216,21 +239,31 @@ export class RecurrentLayer extends Module {
     return this.directions * this.stateWidths[0];
   }
 
+  /**
+   * Runs the stack over `input` `[T, B, I]` (`[B, T, I]` with `batchFirst`), or over one
+   * unbatched sequence `[T, I]` as PyTorch does: then `output` is `[T, D·H]` and the states
+   * (given and returned) `[numLayers·D, H]`.
+   */
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentOutput {
     checkOptions(`${this.where}.forward`, options, FORWARD_OPTIONS);
     if (!(input instanceof Tensor)) {
       throw new ShapeError(`${this.where}.forward: input must be a Tensor, received ${describeValue(input)}`);
     }
-    if (input.rank !== 3 || input.shape[2] !== this.inputSize) {
-      const expected = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}]`;
+    if ((input.rank !== 3 && input.rank !== 2) || input.shape[input.rank - 1] !== this.inputSize) {
+      const expected = `${this.batchFirst ? '[B, T' : '[T, B'}, ${this.inputSize}] or [T, ${this.inputSize}] (unbatched)`;
       throw new ShapeError(`forward: input must be ${expected}, received ${describeShape(input.shape)}`);
     }
     if (input.backend !== this.backend) commonBackend('forward', this.parameters()[0] ?? input, input);
+    if (input.rank === 2) {
+      const rows = this.numLayers * this.directions;
+      const layer = { where: this.where, batchFirst: this.batchFirst, rows, stateWidths: this.stateWidths };
+      return unbatchedForward({ ...layer, forward: (x, o) => this.forward(x, o) }, input, options);
+    }
     let x = this.batchFirst ? permute(input, [1, 0, 2]) : input;
     const steps = x.shape[0];
     const batch = x.shape[1];
     const lengths = this.checkLengths(options.lengths, steps, batch);
-    const given = this.givenStates(options, batch);
+    const given = withLearnedStates(this.learnedStates, this.givenStates(options, batch), batch);
     if (this.stack && this.canStack(this.stack, x, given)) {
       const out = fusedStack({ kind: this.stack.kind, x, layers: this.stack.layers, h0: given[0], c0: given[1], lengths });
       const state = out.length > 2 ? [out[1], out[2]] : [out[1]];
@@ -345,63 +378,4 @@ export class RecurrentLayer extends Module {
     }
     return reverse ? { output: reverseSequences(result.output, lengths), state: result.state } : result;
   }
-}
-
-/**
- * Replaces the padding of each sequence (steps past its length) by zeros, so whatever the
- * caller left there (even NaN) never reaches a cell: masking alone would give 0·NaN = NaN.
- */
-function zeroPadding(x: Tensor, lengths: Int32Array): Tensor {
-  const [steps, batch, features] = x.shape;
-  const zeroRow = steps * batch;
-  const index = new Int32Array(steps * batch);
-  for (let t = 0; t < steps; t++) for (let b = 0; b < batch; b++) index[t * batch + b] = t < lengths[b] ? t * batch + b : zeroRow;
-  const rows = concat([reshape(x, [steps * batch, features]), Tensor.fromBuffer(x.backend, x.backend.fill(features, 0), [1, features])], 0);
-  return reshape(gatherRows(rows, index), x.shape);
-}
-
-/** The generic path: `cell.step` per time step, recorded op by op. */
-function unroll(cell: Cell, input: Tensor, initial: Tensor[], lengths: Int32Array | undefined, steps: number, batch: number) {
-  const x = lengths ? zeroPadding(input, lengths) : input;
-  const prepared = cell.prepareInput ? cell.prepareInput(x) : x;
-  const inputs = unstack(prepared);
-  let state = initial;
-  const outputs: Tensor[] = [];
-  for (let t = 0; t < steps; t++) {
-    const next = cell.step(inputs[t], state);
-    if (lengths?.some((n) => n <= t)) {
-      // Finished sequences keep their state and output zeros (packed-sequence semantics).
-      const keep = Float64Array.from(lengths, (n) => (n > t ? 1 : 0));
-      const active = Tensor.fromBuffer(x.backend, x.backend.upload(keep), [batch, 1]);
-      const done = Tensor.fromBuffer(x.backend, x.backend.upload(keep.map((k) => 1 - k)), [batch, 1]);
-      state = next.map((s, i) => add(mul(s, active), mul(state[i], done)));
-      outputs.push(mul(next[0], active));
-    } else {
-      state = next;
-      outputs.push(next[0]);
-    }
-  }
-  return { output: stack(outputs), state };
-}
-
-/**
- * Reverses each sequence within its own length (`t ↦ len − 1 − t` for `t < len`), leaving the
- * padding in place. It is its own inverse, so it maps a reverse direction's outputs back too.
- */
-export function reverseSequences(x: Tensor, lengths: Int32Array | undefined): Tensor {
-  const [steps, batch] = x.shape;
-  const index = new Int32Array(steps * batch);
-  for (let t = 0; t < steps; t++) {
-    for (let b = 0; b < batch; b++) {
-      const n = lengths ? lengths[b] : steps;
-      index[t * batch + b] = (t < n ? n - 1 - t : t) * batch + b;
-    }
-  }
-  const rows = reshape(x, [steps * batch, -1]);
-  return reshape(gatherRows(rows, index), x.shape);
-}
-
-/** The width of each state slot of a cell (default: `stateSize` slots of `hiddenSize`). */
-function widthsOf(cell: Cell): readonly number[] {
-  return cell.stateWidths ?? Array.from({ length: cell.stateSize }, () => cell.hiddenSize);
 }
