@@ -38,7 +38,7 @@ function fdTolerance(dtype: 'float32' | 'float64'): FdTolerance {
 }
 
 /** Values that float32 represents exactly, so both backends start from identical numbers. */
-function exactRandom(random: Random, n: number, scale = 1): Float64Array {
+export function exactRandom(random: Random, n: number, scale = 1): Float64Array {
   return Float64Array.from({ length: n }, () => Math.fround(scale * random.uniform(-1, 1)));
 }
 
@@ -46,7 +46,7 @@ function exactRandom(random: Random, n: number, scale = 1): Float64Array {
  * A differentiable scalar function of named host arrays, evaluable on any backend: the
  * analytic gradient comes from the backend under test, the numeric one from the reference.
  */
-interface Problem {
+export interface Problem {
   /** Initial values of each named input (parameters and data alike). */
   values: Record<string, Float64Array>;
   /** Builds the loss on `backend` from `values`; `grads` receives each input's gradient. */
@@ -61,7 +61,7 @@ interface Problem {
  * Checks the analytic gradient of every input along two random ±1 directions against the
  * central difference of the reference (Rademacher directions touch every element at once).
  */
-async function checkGradients(problem: Problem, subject: Backend, reference: Backend): Promise<void> {
+export async function checkGradients(problem: Problem, subject: Backend, reference: Backend): Promise<void> {
   const tol = fdTolerance(subject.dtype);
   const { grads } = await problem.loss(subject, problem.values, true);
   const random = new Random(7);
@@ -87,7 +87,7 @@ async function checkGradients(problem: Problem, subject: Backend, reference: Bac
     throw new Error(`gradient check failed (${tol.reason}; atol ${tol.atol}, rtol ${tol.rtol}):\n  ${failures.join('\n  ')}`);
 }
 
-async function readGrads(entries: [string, Tensor | Parameter][]): Promise<Record<string, ArrayLike<number>>> {
+export async function readGrads(entries: [string, Tensor | Parameter][]): Promise<Record<string, ArrayLike<number>>> {
   const out: Record<string, ArrayLike<number>> = {};
   for (const [name, t] of entries) if (t.grad) out[name] = await t.grad.toArray();
   return out;

@@ -9,6 +9,7 @@ import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
 import { optimizerCases } from './optimizer-cases.js';
 import type { CaseGroup, SuiteCase } from './suite-types.js';
+import { timeAwareCases } from './time-aware-cases.js';
 
 export interface ConformanceOptions extends CrossBackendOptions {
   /** Shown in test titles and the summary (default: the backend's name and dtype). */
@@ -33,6 +34,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...crossBackendCases(options),
     ...optimizerCases(),
     ...benchmarkShapeCases(),
+    ...timeAwareCases(options),
   ];
 }
 

@@ -43,6 +43,7 @@ export {
 export { type Cell, type CellOptions, LeakyCell, type LeakyCellOptions } from './nn/cells.js';
 export { Dropout, type DropoutOptions } from './nn/dropout.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
+export { GRUD, type GRUDForwardOptions, type GRUDOptions, type GRUDOutput } from './nn/grud.js';
 export { GRU, type LayerOptions, LeakyRNN, type LeakyRNNOptions, LSTM, RNN, type RNNOptions, UGRNN } from './nn/layers.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {
@@ -66,6 +67,7 @@ export {
   type SequentialLayer,
   type SequentialOutput,
 } from './nn/sequential.js';
+export { type SeriesData, type TimeDeltaOptions, timeSinceObserved, withTimeDeltas } from './nn/time-aware.js';
 export {
   abs,
   add,
