@@ -11,6 +11,7 @@ import { finiteDifferenceCases } from './finite-diff.js';
 import { goldenCases } from './golden.js';
 import { optimizerCases } from './optimizer-cases.js';
 import type { CaseGroup, SuiteCase } from './suite-types.js';
+import { timeAwareCases } from './time-aware-cases.js';
 import { variantCases } from './variant-cases.js';
 
 export interface ConformanceOptions extends CrossBackendOptions {
@@ -39,6 +40,7 @@ export function conformanceCases(options: CrossBackendOptions = {}): SuiteCase[]
     ...benchmarkShapeCases(),
     ...delayCases(options),
     ...variantCases(options),
+    ...timeAwareCases(options),
   ];
 }
 

@@ -57,6 +57,7 @@ export {
   type RidgeData,
 } from './nn/esn.js';
 export { type GenerateOptions, generate } from './nn/generate.js';
+export { GRUD, type GRUDForwardOptions, type GRUDOptions, type GRUDOutput } from './nn/grud.js';
 export type { InitOptions } from './nn/init.js';
 export * as init from './nn/init.js';
 export {
@@ -110,6 +111,7 @@ export {
   type RNNCellOptions,
   type StepCellOptions,
 } from './nn/step-cells.js';
+export { type SeriesData, type TimeDeltaOptions, timeSinceObserved, withTimeDeltas } from './nn/time-aware.js';
 export { ProjectedLSTMCell, type ProjectedLSTMCellOptions, ResetBeforeGRUCell, SigmoidElmanCell } from './nn/variant-cells.js';
 export {
   abs,
